@@ -1,0 +1,182 @@
+"""The real Airflow components (api-server, scheduler, dag-processor, triggerer) as local processes,
+plus a small REST client to trigger runs and read their outcome."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from devstack.config import ADMIN_PASSWORD, ADMIN_USER, StackConfig, airflow_env
+from devstack.procs import Background, start, stop_pid, wait_until
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+TERMINAL_RUN_STATES = {"success", "failed"}
+
+
+def airflow_bin() -> str:
+    return str(Path(sys.executable).with_name("airflow"))
+
+
+def migrate(cfg: StackConfig) -> None:
+    """Create AIRFLOW_HOME, the admin password file and the metadata schema."""
+    cfg.airflow_home.mkdir(parents=True, exist_ok=True)
+    (cfg.airflow_home / "passwords.json").write_text(json.dumps({ADMIN_USER: ADMIN_PASSWORD}))
+    env = airflow_env(cfg)
+    result = subprocess.run(
+        [airflow_bin(), "db", "migrate"], env={**_base_env(), **env}, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"airflow db migrate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+
+
+def _base_env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
+@dataclass
+class AirflowStack:
+    """Four Airflow processes on one metadata DB; ``start()`` returns once the API reports healthy."""
+
+    cfg: StackConfig
+    extra_env: dict[str, str] = field(default_factory=dict)
+    procs: list[Background] = field(default_factory=list)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.cfg.airflow_home / "stack-logs"
+
+    def start(self, timeout: float = 180.0) -> AirflowStack:
+        env = {**airflow_env(self.cfg), **self.extra_env}
+        for name in COMPONENTS:
+            self.procs.append(start(name, [airflow_bin(), name], env, self.log_dir / f"{name}.log"))
+        try:
+            wait_until(self.healthy, timeout, f"Airflow at {self.cfg.api_url}", interval=1.0)
+        except TimeoutError as err:
+            raise TimeoutError(f"{err}\n{self.diagnostics()}") from err
+        return self
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            proc.stop()
+        self.procs.clear()
+
+    def pids(self) -> dict[str, int]:
+        return {p.name: p.pid for p in self.procs}
+
+    def diagnostics(self) -> str:
+        parts = []
+        for p in self.procs:
+            state = "running" if p.alive() else f"exited {p.proc.returncode}"
+            parts.append(f"--- {p.name} ({state}) {p.log_path}\n{p.log_tail()}")
+        return "\n".join(parts)
+
+    def healthy(self) -> bool:
+        dead = [p.name for p in self.procs if not p.alive()]
+        if dead:
+            raise RuntimeError(f"Airflow components exited: {dead}\n{self.diagnostics()}")
+        try:
+            health = httpx.get(f"{self.cfg.api_url}/api/v2/monitor/health", timeout=2).json()
+        except (httpx.HTTPError, ValueError):
+            return False
+        return all(v.get("status") == "healthy" for v in health.values() if isinstance(v, dict))
+
+    def client(self) -> AirflowClient:
+        return AirflowClient(self.cfg.api_url)
+
+
+class AirflowClient:
+    """Authenticated REST v2 client for tests and scripts."""
+
+    def __init__(self, base_url: str, user: str = ADMIN_USER, password: str = ADMIN_PASSWORD) -> None:
+        self.base_url = base_url
+        token = httpx.post(
+            f"{base_url}/auth/token", json={"username": user, "password": password}, timeout=10
+        )
+        token.raise_for_status()
+        self.http = httpx.Client(
+            base_url=f"{base_url}/api/v2",
+            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+            timeout=30,
+        )
+
+    def _ok(self, resp: httpx.Response) -> Any:
+        if resp.status_code >= 400:
+            raise RuntimeError(f"{resp.request.method} {resp.request.url} -> {resp.status_code}: {resp.text}")
+        return resp.json() if resp.content else None
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 120.0) -> dict[str, Any]:
+        """Wait until the dag-processor has serialized ``dag_id``; fail early on its import error."""
+        def parsed() -> bool:
+            return self.http.get(f"/dags/{dag_id}").status_code == 200
+
+        try:
+            wait_until(parsed, timeout, f"DAG {dag_id} parsed", interval=1.0)
+        except TimeoutError as err:
+            raise TimeoutError(f"{err}; import errors: {self.import_errors()}") from err
+        return self._ok(self.http.get(f"/dags/{dag_id}"))
+
+    def import_errors(self) -> list[dict[str, Any]]:
+        return self._ok(self.http.get("/importErrors"))["import_errors"]
+
+    def unpause(self, dag_id: str) -> None:
+        self._ok(self.http.patch(f"/dags/{dag_id}", json={"is_paused": False}))
+
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None, logical_date: str | None = None) -> str:
+        """Trigger a run (unpausing the DAG first); return its run_id."""
+        self.unpause(dag_id)
+        body: dict[str, Any] = {"conf": conf or {}, "logical_date": logical_date}
+        return self._ok(self.http.post(f"/dags/{dag_id}/dagRuns", json=body))["dag_run_id"]
+
+    def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        return self._ok(self.http.get(f"/dags/{dag_id}/dagRuns/{run_id}"))
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 180.0) -> str:
+        """Poll until the run is success/failed; return the state (TimeoutError names the task states)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.run(dag_id, run_id)["state"]
+            if state in TERMINAL_RUN_STATES:
+                return state
+            time.sleep(0.5)
+        raise TimeoutError(f"{dag_id}/{run_id} not finished after {timeout}s: {self.task_states(dag_id, run_id)}")
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        return self._ok(self.http.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances"))["task_instances"]
+
+    def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
+        return {ti["task_id"]: ti["state"] for ti in self.task_instances(dag_id, run_id)}
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> str:
+        """The task try's log as text (one line per structured log event)."""
+        resp = self.http.get(
+            f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",
+            params={"full_content": "true"},
+            headers={"Accept": "application/json"},
+        )
+        return "\n".join(_log_lines(self._ok(resp).get("content", [])))
+
+
+def _log_lines(content: Iterable[Any]) -> Iterable[str]:
+    for entry in content:
+        if isinstance(entry, dict):
+            extra = {k: v for k, v in entry.items() if k not in {"event", "timestamp", "level", "logger"}}
+            line = f"{entry.get('level', '')} {entry.get('event', '')}"
+            yield f"{line} {json.dumps(extra, default=str)}" if extra else line
+        else:
+            yield str(entry)
+
+
+def stop_pids(pids: dict[str, int]) -> None:
+    """Stop processes recorded by a previous ``up`` (used by ``python -m devstack down``)."""
+    for pid in pids.values():
+        stop_pid(pid)

@@ -1,0 +1,121 @@
+"""The one place the native stack's connections and Airflow settings are defined."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from dataplatform.conn_ids import (
+    AWS_CONN_ID,
+    DEFAULT_LANDING_BUCKET,
+    LANDING_BUCKET_VARIABLE,
+    SLACK_ALERTS_CONN_ID,
+    SMTP_CONN_ID,
+    WAREHOUSE_CONN_ID,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ADMIN_USER = "admin"
+ADMIN_PASSWORD = "admin"  # local development only
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Addresses and paths of one running stack (the dev stack or a test session's)."""
+
+    airflow_home: Path
+    metadata_db: str
+    warehouse_db: str
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 5432
+    pg_user: str = "postgres"
+    s3_port: int = 5000
+    slack_port: int = 8025
+    smtp_port: int = 1025
+    api_port: int = 8080
+    landing_bucket: str = DEFAULT_LANDING_BUCKET
+    dags_folder: Path = REPO_ROOT / "dags"
+    plugins_folder: Path = REPO_ROOT / "plugins"
+    parallelism: int = 4
+    #: False for test stacks: only triggered runs, no cron runs racing the test's own.
+    schedules: bool = True
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def pg_uri(self, database: str) -> str:
+        return f"postgresql://{self.pg_user}@{self.pg_host}:{self.pg_port}/{database}"
+
+
+def connection_env(cfg: StackConfig) -> dict[str, str]:
+    """``AIRFLOW_CONN_*`` / ``AIRFLOW_VAR_*`` for the connections every DAG needs."""
+    conns = {
+        WAREHOUSE_CONN_ID: {
+            "conn_type": "postgres",
+            "host": cfg.pg_host,
+            "port": cfg.pg_port,
+            "login": cfg.pg_user,
+            "schema": cfg.warehouse_db,
+        },
+        AWS_CONN_ID: {
+            "conn_type": "aws",
+            "login": "testing",
+            "password": "testing",
+            "extra": {"endpoint_url": f"http://127.0.0.1:{cfg.s3_port}", "region_name": "us-east-1"},
+        },
+        SLACK_ALERTS_CONN_ID: {
+            "conn_type": "slackwebhook",
+            "password": f"http://127.0.0.1:{cfg.slack_port}/hook",
+        },
+        SMTP_CONN_ID: {
+            "conn_type": "smtp",
+            "host": "127.0.0.1",
+            "port": cfg.smtp_port,
+            "extra": {
+                "disable_ssl": True,
+                "disable_tls": True,
+                "from_email": "airflow@dataplatform.local",
+                "timeout": 5,
+                "retry_limit": 0,
+            },
+        },
+    }
+    env = {f"AIRFLOW_CONN_{cid.upper()}": json.dumps(c) for cid, c in conns.items()}
+    env[f"AIRFLOW_VAR_{LANDING_BUCKET_VARIABLE.upper()}"] = cfg.landing_bucket
+    return env
+
+
+def airflow_env(cfg: StackConfig) -> dict[str, str]:
+    """Full environment for Airflow processes of this stack, tuned for a 2-core machine."""
+    home = cfg.airflow_home
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(cfg.dags_folder),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(cfg.plugins_folder),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": str(cfg.parallelism),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{cfg.api_url}/execution/",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": cfg.pg_uri(cfg.metadata_db).replace(
+            "postgresql://", "postgresql+psycopg://"
+        ),
+        "AIRFLOW__API__BASE_URL": cfg.api_url,
+        "AIRFLOW__API__PORT": str(cfg.api_port),
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "local-dev-only-jwt-secret",
+        "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.2",
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(cfg.schedules),
+        "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        "AIRFLOW__SMTP__SMTP_HOST": "127.0.0.1",
+        "AIRFLOW__SMTP__SMTP_PORT": str(cfg.smtp_port),
+    }
+    env.update(connection_env(cfg))
+    return env

@@ -1,0 +1,13 @@
+"""Connection ids and names every DAG, the native stack and docker compose agree on."""
+
+WAREHOUSE_CONN_ID = "warehouse_db"
+AWS_CONN_ID = "aws_default"
+SLACK_ALERTS_CONN_ID = "slack_alerts"
+SMTP_CONN_ID = "smtp_default"
+
+#: Connection ids a deployment must define for the repository's DAGs to run.
+REQUIRED_CONN_IDS = (WAREHOUSE_CONN_ID, AWS_CONN_ID, SLACK_ALERTS_CONN_ID, SMTP_CONN_ID)
+
+#: Airflow Variable naming the landing bucket, and its default.
+LANDING_BUCKET_VARIABLE = "landing_bucket"
+DEFAULT_LANDING_BUCKET = "landing"

@@ -1,0 +1,1 @@
+"""Platform-level tasks (health checks) shared by DAGs."""
