@@ -20,6 +20,8 @@ from devstack.config import REPO_ROOT, StackConfig, airflow_env
 from devstack.procs import free_port
 
 _SESSION = f"dp_test_{os.getpid()}"
+#: DAGs that exist only to exercise the platform in end-to-end tests (never deployed).
+E2E_DAGS = REPO_ROOT / "tests" / "e2e" / "dags"
 _TMP = Path(tempfile.mkdtemp(prefix="dp-tests-"))
 
 #: The configuration every test sees. ``dag.test()`` uses ``metadata_db``; the real stack its own.
@@ -151,7 +153,16 @@ def airflow_stack(services: StackConfig, tmp_root: Path) -> Iterator:
     """
     from devstack import airflow, postgres
 
-    cfg = replace(TEST_CONFIG, airflow_home=tmp_root / "stack_home", metadata_db=f"{_SESSION}_stack")
+    dags = tmp_root / "stack_dags"  # the repo's DAGs plus test-only DAGs, side by side
+    dags.mkdir()
+    (dags / "repo").symlink_to(REPO_ROOT / "dags", target_is_directory=True)
+    (dags / "e2e").symlink_to(E2E_DAGS, target_is_directory=True)
+    cfg = replace(
+        TEST_CONFIG,
+        airflow_home=tmp_root / "stack_home",
+        metadata_db=f"{_SESSION}_stack",
+        dags_folder=dags,
+    )
     postgres.create_database(cfg.metadata_db, recreate=True)
     airflow.migrate(cfg)
     stack = airflow.AirflowStack(cfg, extra_env=TEST_ONLY_ENV).start()

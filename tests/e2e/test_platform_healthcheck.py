@@ -27,3 +27,10 @@ def test_healthcheck_succeeds_through_the_scheduler(airflow_stack, test_config):
 def test_import_errors_are_empty(airflow_stack):
     airflow_stack.wait_for_dag(DAG_ID)
     assert airflow_stack.import_errors() == []
+
+
+def test_conf_reaches_the_task_and_its_log(airflow_stack):
+    airflow_stack.wait_for_dag("e2e_echo")
+    run_id = airflow_stack.trigger("e2e_echo", conf={"message": "hello from the test"})
+    assert airflow_stack.wait_for_run("e2e_echo", run_id, timeout=120) == "success"
+    assert "echo: hello from the test" in airflow_stack.task_log("e2e_echo", run_id, "echo")
