@@ -1,0 +1,31 @@
+"""CLI: ``python -m devstack up | down | status | ensure-postgres``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from devstack import postgres, stack
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    parser.add_argument("command", choices=["up", "down", "status", "ensure-postgres"])
+    args = parser.parse_args()
+    if args.command == "up":
+        print(stack.banner(stack.up()))
+    elif args.command == "down":
+        stopped = stack.down()
+        print(f"stopped: {', '.join(stopped)}" if stopped else "nothing running")
+    elif args.command == "status":
+        print(json.dumps(stack.status(), indent=2) or "nothing running")
+    else:
+        try:
+            postgres.ensure_running()
+        except postgres.PostgresUnavailable as err:
+            raise SystemExit(str(err)) from err
+        print("PostgreSQL is up")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""``make run`` / ``make stop``: the whole native stack as background processes with a state file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from devstack import airflow, postgres, s3
+from devstack.config import ADMIN_PASSWORD, ADMIN_USER, REPO_ROOT, StackConfig
+from devstack.procs import Background, port_open, start, stop_pid
+
+LOCAL_DIR = REPO_ROOT / ".local"
+STATE_FILE = LOCAL_DIR / "stack.json"
+
+
+def dev_config() -> StackConfig:
+    """The developer stack's settings; ports can be moved with DEVSTACK_*_PORT variables."""
+    env = os.environ.get
+    return StackConfig(
+        airflow_home=LOCAL_DIR / "airflow",
+        metadata_db=env("DEVSTACK_METADATA_DB", "dataplatform_airflow"),
+        warehouse_db=env("DEVSTACK_WAREHOUSE_DB", "warehouse"),
+        pg_host=env("PGHOST", "127.0.0.1"),
+        pg_port=int(env("PGPORT", "5432")),
+        s3_port=int(env("DEVSTACK_S3_PORT", "9000")),
+        slack_port=int(env("DEVSTACK_SLACK_PORT", "8090")),
+        smtp_port=int(env("DEVSTACK_SMTP_PORT", "1025")),
+        api_port=int(env("DEVSTACK_API_PORT", "8080")),
+    )
+
+
+@dataclass
+class StackState:
+    pids: dict[str, int]
+    api_url: str
+    slack_url: str
+    smtp: str
+    s3_endpoint: str
+
+
+def _check_ports_free(cfg: StackConfig) -> None:
+    taken = {
+        name: port
+        for name, port in {
+            "api-server (DEVSTACK_API_PORT)": cfg.api_port,
+            "S3 (DEVSTACK_S3_PORT)": cfg.s3_port,
+            "Slack sink (DEVSTACK_SLACK_PORT)": cfg.slack_port,
+            "SMTP sink (DEVSTACK_SMTP_PORT)": cfg.smtp_port,
+        }.items()
+        if port_open(port)
+    }
+    if taken:
+        listing = ", ".join(f"{n} port {p}" for n, p in taken.items())
+        raise SystemExit(f"cannot start: already in use: {listing}. Run `make stop` or set the variable.")
+
+
+def up() -> StackState:
+    """Start everything, seed sample data, record PIDs; return what was started."""
+    if STATE_FILE.exists():
+        raise SystemExit(f"stack already running ({STATE_FILE}); `make stop` first")
+    cfg = dev_config()
+    _check_ports_free(cfg)
+    postgres.ensure_running(cfg.pg_host, cfg.pg_port)
+    for db in (cfg.metadata_db, cfg.warehouse_db):
+        postgres.create_database(db)
+    logs = LOCAL_DIR / "logs"
+    started: list[Background] = []
+    try:
+        started.append(s3.start_s3(cfg.s3_port, logs / "s3.log"))
+        s3.create_bucket(cfg.s3_port, cfg.landing_bucket)
+        py = sys.executable
+        started.append(
+            start("slack-sink", [py, "-m", "devstack.slack_sink", "--port", str(cfg.slack_port),
+                                 "--record", str(LOCAL_DIR / "slack.jsonl")], _pythonpath(), logs / "slack.log")
+        )
+        started.append(
+            start("smtp-sink", [py, "-m", "devstack.smtp_sink", "--port", str(cfg.smtp_port),
+                                "--record", str(LOCAL_DIR / "mail")], _pythonpath(), logs / "smtp.log")
+        )
+        print("migrating the Airflow metadata database ...", flush=True)
+        airflow.migrate(cfg)
+        stack = airflow.AirflowStack(cfg)
+        try:
+            stack.start()
+        finally:
+            started.extend(stack.procs)
+        from devstack.seed import seed_sample_data
+
+        seed_sample_data(cfg)
+    except BaseException:
+        for proc in started:
+            proc.stop()
+        raise
+    state = StackState(
+        pids={p.name: p.pid for p in started},
+        api_url=cfg.api_url,
+        slack_url=f"http://127.0.0.1:{cfg.slack_port}/_messages",
+        smtp=f"127.0.0.1:{cfg.smtp_port} (messages saved in {LOCAL_DIR / 'mail'})",
+        s3_endpoint=f"http://127.0.0.1:{cfg.s3_port}",
+    )
+    STATE_FILE.write_text(json.dumps(asdict(state), indent=2))
+    return state
+
+
+def down() -> list[str]:
+    """Stop every process ``up`` recorded; return their names."""
+    if not STATE_FILE.exists():
+        return []
+    state = json.loads(STATE_FILE.read_text())
+    for pid in reversed(list(state["pids"].values())):
+        stop_pid(pid)
+    STATE_FILE.unlink()
+    return list(state["pids"])
+
+
+def status() -> dict[str, bool]:
+    if not STATE_FILE.exists():
+        return {}
+    pids = json.loads(STATE_FILE.read_text())["pids"]
+    return {name: _alive(pid) for name, pid in pids.items()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _pythonpath() -> dict[str, str]:
+    return {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+
+
+def banner(state: StackState) -> str:
+    return "\n".join(
+        [
+            "",
+            "Local Airflow stack is up.",
+            f"  UI / API      {state.api_url}   (login {ADMIN_USER} / {ADMIN_PASSWORD})",
+            f"  health        {state.api_url}/api/v2/monitor/health",
+            f"  S3 (moto)     {state.s3_endpoint}   bucket 'landing'",
+            f"  Slack alerts  {state.slack_url}",
+            f"  Email         {state.smtp}",
+            "  Stop with:    make stop",
+        ]
+    )
