@@ -116,6 +116,7 @@ class AirflowClient:
 
     def wait_for_dag(self, dag_id: str, timeout: float = 120.0) -> dict[str, Any]:
         """Wait until the dag-processor has serialized ``dag_id``; fail early on its import error."""
+
         def parsed() -> bool:
             return self.http.get(f"/dags/{dag_id}").status_code == 200
 
@@ -131,7 +132,9 @@ class AirflowClient:
     def unpause(self, dag_id: str) -> None:
         self._ok(self.http.patch(f"/dags/{dag_id}", json={"is_paused": False}))
 
-    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None, logical_date: str | None = None) -> str:
+    def trigger(
+        self, dag_id: str, conf: dict[str, Any] | None = None, logical_date: str | None = None
+    ) -> str:
         """Trigger a run (unpausing the DAG first); return its run_id."""
         self.unpause(dag_id)
         body: dict[str, Any] = {"conf": conf or {}, "logical_date": logical_date}
@@ -148,7 +151,9 @@ class AirflowClient:
             if state in TERMINAL_RUN_STATES:
                 return state
             time.sleep(0.5)
-        raise TimeoutError(f"{dag_id}/{run_id} not finished after {timeout}s: {self.task_states(dag_id, run_id)}")
+        raise TimeoutError(
+            f"{dag_id}/{run_id} not finished after {timeout}s: {self.task_states(dag_id, run_id)}"
+        )
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         return self._ok(self.http.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances"))["task_instances"]

@@ -20,7 +20,9 @@ def ensure_running(host: str = "127.0.0.1", port: int = 5432) -> None:
     """Start the local cluster with ``pg_ctlcluster`` if nothing listens on ``port``."""
     if port_open(port, host):
         return
-    versions = sorted(p.name for p in Path("/etc/postgresql").glob("*")) if Path("/etc/postgresql").exists() else []
+    versions = (
+        sorted(p.name for p in Path("/etc/postgresql").glob("*")) if Path("/etc/postgresql").exists() else []
+    )
     if not versions or not shutil.which("pg_ctlcluster"):
         raise PostgresUnavailable(
             f"PostgreSQL is not listening on {host}:{port} and no local cluster was found "

@@ -73,12 +73,36 @@ def up() -> StackState:
         s3.create_bucket(cfg.s3_port, cfg.landing_bucket)
         py = sys.executable
         started.append(
-            start("slack-sink", [py, "-m", "devstack.slack_sink", "--port", str(cfg.slack_port),
-                                 "--record", str(LOCAL_DIR / "slack.jsonl")], _pythonpath(), logs / "slack.log")
+            start(
+                "slack-sink",
+                [
+                    py,
+                    "-m",
+                    "devstack.slack_sink",
+                    "--port",
+                    str(cfg.slack_port),
+                    "--record",
+                    str(LOCAL_DIR / "slack.jsonl"),
+                ],
+                _pythonpath(),
+                logs / "slack.log",
+            )
         )
         started.append(
-            start("smtp-sink", [py, "-m", "devstack.smtp_sink", "--port", str(cfg.smtp_port),
-                                "--record", str(LOCAL_DIR / "mail")], _pythonpath(), logs / "smtp.log")
+            start(
+                "smtp-sink",
+                [
+                    py,
+                    "-m",
+                    "devstack.smtp_sink",
+                    "--port",
+                    str(cfg.smtp_port),
+                    "--record",
+                    str(LOCAL_DIR / "mail"),
+                ],
+                _pythonpath(),
+                logs / "smtp.log",
+            )
         )
         print("migrating the Airflow metadata database ...", flush=True)
         airflow.migrate(cfg)

@@ -1,0 +1,1 @@
+"""Streaming extract/validate/load building blocks shared by the ETL DAGs."""

@@ -1,0 +1,1 @@
+"""The patients landing file: its contract, row rules, and the stage -> transform -> load steps."""
