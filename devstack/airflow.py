@@ -140,6 +140,10 @@ class AirflowClient:
         body: dict[str, Any] = {"conf": conf or {}, "logical_date": logical_date}
         return self._ok(self.http.post(f"/dags/{dag_id}/dagRuns", json=body))["dag_run_id"]
 
+    def clear(self, dag_id: str, run_id: str) -> None:
+        """Clear every task of a run so the scheduler runs it again (what "re-run" means in the UI)."""
+        self._ok(self.http.post(f"/dags/{dag_id}/dagRuns/{run_id}/clear", json={"dry_run": False}))
+
     def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
         return self._ok(self.http.get(f"/dags/{dag_id}/dagRuns/{run_id}"))
 

@@ -7,6 +7,7 @@ is testable without Airflow and the tasks hand each other only XCom-sized result
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,18 @@ class RunInfo:
     @property
     def key(self) -> str:
         return staging.run_key(self.dag_id, self.run_id, self.try_number)
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any]) -> RunInfo:
+        """From a task's context; a manual run without a logical date uses its ``run_after`` date."""
+        dag_run = context["dag_run"]
+        when = context.get("logical_date") or dag_run.logical_date or dag_run.run_after
+        return cls(dag_run.dag_id, dag_run.run_id, context["ti"].try_number, when.date().isoformat())
+
+
+def default_source(bucket: str, logical_date: str) -> str:
+    """Where the landing file of ``logical_date`` arrives: ``s3://<bucket>/patients/<date>/patients.csv``."""
+    return f"s3://{bucket}/patients/{logical_date}/patients.csv"
 
 
 def _connect(conn_id: str):
