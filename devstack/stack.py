@@ -6,7 +6,6 @@ import json
 import os
 import sys
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from devstack import airflow, postgres, s3
 from devstack.config import ADMIN_PASSWORD, ADMIN_USER, REPO_ROOT, StackConfig
@@ -39,6 +38,7 @@ class StackState:
     slack_url: str
     smtp: str
     s3_endpoint: str
+    first_run: str = ""
 
 
 def _check_ports_free(cfg: StackConfig) -> None:
@@ -113,7 +113,9 @@ def up() -> StackState:
             started.extend(stack.procs)
         from devstack.seed import seed_sample_data
 
-        seed_sample_data(cfg)
+        for uri in seed_sample_data(cfg):
+            print(f"seeded {uri}", flush=True)
+        first_run = _trigger_main_job(stack)
     except BaseException:
         for proc in started:
             proc.stop()
@@ -124,9 +126,24 @@ def up() -> StackState:
         slack_url=f"http://127.0.0.1:{cfg.slack_port}/_messages",
         smtp=f"127.0.0.1:{cfg.smtp_port} (messages saved in {LOCAL_DIR / 'mail'})",
         s3_endpoint=f"http://127.0.0.1:{cfg.s3_port}",
+        first_run=first_run,
     )
     STATE_FILE.write_text(json.dumps(asdict(state), indent=2))
     return state
+
+
+MAIN_DAG = "patient_data_pipeline"
+
+
+def _trigger_main_job(stack: airflow.AirflowStack) -> str:
+    """Run the main DAG once on today's sample file; return the run's UI address."""
+    import datetime as dt
+
+    client = stack.client()
+    client.wait_for_dag(MAIN_DAG)
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    run_id = client.trigger(MAIN_DAG, logical_date=f"{today}T06:00:00Z")
+    return f"{stack.cfg.api_url}/dags/{MAIN_DAG}/runs/{run_id}"
 
 
 def down() -> list[str]:
@@ -169,6 +186,7 @@ def banner(state: StackState) -> str:
             f"  S3 (moto)     {state.s3_endpoint}   bucket 'landing'",
             f"  Slack alerts  {state.slack_url}",
             f"  Email         {state.smtp}",
+            f"  First run     {state.first_run}",
             "  Stop with:    make stop",
         ]
     )
