@@ -17,6 +17,12 @@ def get_provider_info() -> dict[str, Any]:
         "integrations": [
             {"integration-name": "Data Platform", "tags": ["software"]},
         ],
+        "sensors": [
+            {"integration-name": "Data Platform", "python-modules": ["dataplatform.sensors.landing"]},
+        ],
+        "triggers": [
+            {"integration-name": "Data Platform", "python-modules": ["dataplatform.triggers.landing"]},
+        ],
         "config": {
             "dataplatform": {
                 "description": "Settings of the shared data-platform defaults and alerting.",
