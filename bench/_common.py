@@ -1,0 +1,344 @@
+"""Helpers shared by the benchmarks: child processes with per-child peak RSS, psql, databases, CSVs.
+
+Each measured method runs in its own child process, reaped with ``os.wait4`` so its peak RSS
+(``ru_maxrss``) is that child's alone (``RUSAGE_CHILDREN`` would report the maximum over every
+child waited for so far). Python children report their own figures as one JSON line on stdout
+(:func:`child_report`), read back with :meth:`ChildRun.report`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_ROOT / "bench" / "data"  # gitignored
+REPORT_MARKER = "BENCH-REPORT "
+
+PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("PGPORT", "5432"))
+PG_USER = os.environ.get("PGUSER", "postgres")
+
+
+# ------------------------------------------------------------------------------------ processes
+
+
+@dataclass
+class ChildRun:
+    """One finished child process: wall time, its own peak RSS, output."""
+
+    cmd: list[str]
+    returncode: int
+    seconds: float
+    peak_rss_mb: float
+    stdout: str
+    stderr: str
+
+    def check(self) -> ChildRun:
+        if self.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(self.cmd[:4])}... exited {self.returncode}:\n{self.stderr[-3000:]}{self.stdout[-1000:]}"
+            )
+        return self
+
+    def report(self) -> dict[str, Any]:
+        """The JSON the child printed with :func:`child_report` (the last one)."""
+        for line in reversed(self.stdout.splitlines()):
+            if line.startswith(REPORT_MARKER):
+                return json.loads(line[len(REPORT_MARKER) :])
+        raise RuntimeError(f"no {REPORT_MARKER.strip()} line in the child's output:\n{self.stdout[-2000:]}")
+
+
+def run_child(
+    cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | Path | None = None
+) -> ChildRun:
+    """Run ``cmd`` to completion; measure its wall time and *its own* peak RSS (``os.wait4``)."""
+    full_env = {**os.environ, **(env or {})}
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        list(cmd), env=full_env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    # read both pipes in threads while we wait, so a chatty child cannot block on a full pipe
+    out: dict[str, str] = {}
+
+    def drain(name: str, stream: Any) -> None:
+        out[name] = stream.read()
+
+    import threading
+
+    readers = [
+        threading.Thread(target=drain, args=("stdout", proc.stdout), daemon=True),
+        threading.Thread(target=drain, args=("stderr", proc.stderr), daemon=True),
+    ]
+    for t in readers:
+        t.start()
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: stop Popen from waiting again
+    for t in readers:
+        t.join()
+    return ChildRun(
+        cmd=list(cmd),
+        returncode=proc.returncode,
+        seconds=seconds,
+        peak_rss_mb=usage.ru_maxrss / 1024,  # Linux: kilobytes
+        stdout=out.get("stdout", ""),
+        stderr=out.get("stderr", ""),
+    )
+
+
+def run_python(module: str, *args: str, env: Mapping[str, str] | None = None) -> ChildRun:
+    """``python -m module args...`` from the repository root, same interpreter."""
+    pythonpath = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    return run_child(
+        [sys.executable, "-m", module, *args], env={"PYTHONPATH": pythonpath, **(env or {})}, cwd=REPO_ROOT
+    )
+
+
+def self_peak_rss_mb() -> float:
+    """Peak RSS of the calling process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_report(**values: Any) -> None:
+    """Print the child's results as one JSON line (adds its peak RSS so far as ``self_peak_rss_mb``)."""
+    values.setdefault("self_peak_rss_mb", round(self_peak_rss_mb(), 1))
+    print(REPORT_MARKER + json.dumps(values, default=str), flush=True)
+
+
+@contextmanager
+def stopwatch() -> Iterator[dict[str, float]]:
+    """``with stopwatch() as t: ...`` then ``t["seconds"]``."""
+    t: dict[str, float] = {}
+    started = time.perf_counter()
+    try:
+        yield t
+    finally:
+        t["seconds"] = time.perf_counter() - started
+
+
+# ------------------------------------------------------------------------------------ Postgres
+
+
+@dataclass(frozen=True)
+class Database:
+    name: str
+    host: str = PG_HOST
+    port: int = PG_PORT
+    user: str = PG_USER
+
+    @property
+    def uri(self) -> str:
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.name}"
+
+    def airflow_conn_env(self, conn_id: str) -> dict[str, str]:
+        """``AIRFLOW_CONN_<ID>`` pointing a child's hooks at this database."""
+        conn = {"conn_type": "postgres", "host": self.host, "port": self.port, "login": self.user}
+        return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps({**conn, "schema": self.name})}
+
+    def execute(self, *statements: str) -> None:
+        """Run SQL statements in autocommit (DDL, CHECKPOINT, ...)."""
+        import psycopg
+
+        with psycopg.connect(self.uri, autocommit=True) as conn:
+            for stmt in statements:
+                conn.execute(stmt)  # type: ignore[arg-type]
+
+    def scalar(self, query: str) -> Any:
+        import psycopg
+
+        with psycopg.connect(self.uri, autocommit=True) as conn:
+            row = conn.execute(query).fetchone()  # type: ignore[arg-type]
+            return row[0] if row else None
+
+
+@contextmanager
+def temporary_database(name: str, *, keep: bool = False) -> Iterator[Database]:
+    """Create database ``name`` (dropping a leftover first), yield it, drop it unless ``keep``."""
+    import psycopg
+    from psycopg import sql
+
+    db = Database(name)
+    with psycopg.connect(
+        host=db.host, port=db.port, user=db.user, dbname="postgres", autocommit=True
+    ) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield db
+    finally:
+        if not keep:
+            with psycopg.connect(
+                host=db.host, port=db.port, user=db.user, dbname="postgres", autocommit=True
+            ) as admin:
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def psql(db: Database, *commands: str) -> ChildRun:
+    """Run ``psql -c cmd ...`` (stops at the first error)."""
+    cmd = [
+        "psql",
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        db.host,
+        "-p",
+        str(db.port),
+        "-U",
+        db.user,
+        "-d",
+        db.name,
+    ]
+    for c in commands:
+        cmd += ["-c", c]
+    return run_child(cmd)
+
+
+def psql_copy(
+    db: Database,
+    table: str,
+    path: str | Path,
+    *,
+    columns: Sequence[str] | None = None,
+    header: bool = True,
+    delimiter: str = ",",
+) -> ChildRun:
+    """``psql \\copy table (cols) FROM path (FORMAT csv, ...)``: the reference load, in a child."""
+    cols = f" ({', '.join(columns)})" if columns else ""
+    quoted = str(path).replace("'", "''")
+    opts = f"FORMAT csv, HEADER {'true' if header else 'false'}, DELIMITER '{delimiter}'"
+    return psql(db, f"\\copy {table}{cols} FROM '{quoted}' WITH ({opts})").check()
+
+
+# ------------------------------------------------------------------------------------ CSV files
+
+
+@dataclass
+class CsvFile:
+    path: Path
+    rows: int
+    bytes: int = field(default=0)
+
+    @property
+    def mb(self) -> float:
+        return self.bytes / 1e6
+
+
+def write_csv(
+    path: str | Path,
+    header: Sequence[str] | None,
+    rows: Iterable[Sequence[Any]],
+    *,
+    crlf: bool = False,
+    bom: bool = False,
+) -> CsvFile:
+    """Stream ``rows`` to ``path`` as CSV (minimal quoting), atomically (``.tmp`` then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    n = 0
+    with open(tmp, "w", encoding="utf-8-sig" if bom else "utf-8", newline="", buffering=1 << 20) as f:
+        writer = csv.writer(f, lineterminator="\r\n" if crlf else "\n")
+        if header:
+            writer.writerow(header)
+        for row in rows:
+            writer.writerow(row)
+            n += 1
+    tmp.replace(path)
+    return CsvFile(path, n, path.stat().st_size)
+
+
+def cached_csv(
+    name: str, header: Sequence[str], rows: int, make_rows: Any, *, seed: int, directory: Path = DATA_DIR
+) -> CsvFile:
+    """``directory/<name>_<rows>_s<seed>.csv``, written with ``make_rows(rows, seed)`` unless present."""
+    path = directory / f"{name}_{rows}_s{seed}.csv"
+    if path.exists():
+        return CsvFile(path, rows, path.stat().st_size)
+    return write_csv(path, header, make_rows(rows, seed))
+
+
+PATIENT_HEADER = (
+    "patient_id",
+    "name",
+    "birth_date",
+    "gender",
+    "admitted_at",
+    "ward",
+    "diagnosis_code",
+    "billed_amount",
+)
+_FIRST = ("Ana", "Ben", "Chloé", "Dmitri", "Eve", "Farah", "Gus", "Hana", "Ivan", "Jo", "Kai", "Lena")
+_LAST = ("Smith", "García", "Okafor", "Nguyen", "Müller", "O'Brien", "Kowalski", "Tanaka", "Silva")
+_WARDS = ("cardiology", "oncology", "maternity", "icu", "orthopedics", "neurology", "er")
+_DIAGNOSES = ("I10", "E11.9", "J45.909", "C50.911", "O80", "S72.001A", "G40.909", "R07.9")
+
+
+def patient_rows(n: int, seed: int = 42, *, first_id: int = 1) -> Iterator[tuple[Any, ...]]:
+    """``n`` clean, seeded patients rows (``PATIENT_HEADER`` order), ~80 bytes each as CSV.
+
+    About 1% of names contain a comma and 0.1% of diagnoses a newline (quoted in the CSV), and a
+    few names are SQL-looking text, as real files have.
+    """
+    rng = random.Random(seed)
+    rand, randrange = rng.random, rng.randrange
+    names = [f"{f} {last}" for f in _FIRST for last in _LAST]
+    born0, admitted0 = date(1930, 1, 1), datetime(2025, 1, 1)
+    for pid in range(first_id, first_id + n):
+        name = names[randrange(len(names))]
+        r = rand()
+        if r < 0.01:
+            name += ", Jr."
+        elif r < 0.011:
+            name = "Robert'); DROP TABLE patients;--"
+        diagnosis = _DIAGNOSES[randrange(len(_DIAGNOSES))]
+        if rand() < 0.001:
+            diagnosis += "\nsee notes"
+        yield (
+            pid,
+            name,
+            (born0 + timedelta(days=randrange(33000))).isoformat(),
+            "FMXU"[randrange(4)],
+            (admitted0 + timedelta(seconds=randrange(51_840_000))).isoformat(sep=" "),
+            _WARDS[randrange(len(_WARDS))],
+            diagnosis,
+            f"{randrange(5_000_000) / 100:.2f}",
+        )
+
+
+# ------------------------------------------------------------------------------------ output
+
+
+def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A GitHub-markdown table; floats get 2 decimals (1 for values over 100)."""
+
+    def cell(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:,.1f}" if abs(v) >= 100 else f"{v:.2f}"
+        if isinstance(v, int):
+            return f"{v:,}"
+        return str(v)
+
+    body = [[cell(v) for v in r] for r in rows]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in body]
+    return "\n".join(lines)
