@@ -36,7 +36,13 @@ TEST_CONFIG = StackConfig(
     schedules=False,
 )
 #: Faster retries in tests: [dataplatform] retry_delay_seconds.
-TEST_ONLY_ENV = {"AIRFLOW__DATAPLATFORM__RETRY_DELAY_SECONDS": "1"}
+TEST_ONLY_ENV = {
+    "AIRFLOW__DATAPLATFORM__RETRY_DELAY_SECONDS": "1",
+    # Lost-heartbeat alerting e2e test: fail a silent task after 30 s instead of 300 s (the
+    # supervisor heartbeats every 5 s, so healthy tasks are far from this limit).
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+}
 os.environ.update(airflow_env(TEST_CONFIG))
 os.environ.update(TEST_ONLY_ENV)
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -136,7 +142,16 @@ def airflow_db(postgres_server: StackConfig) -> Iterator[StackConfig]:
     postgres.create_database(TEST_CONFIG.metadata_db, recreate=True)
     airflow.migrate(TEST_CONFIG)
     yield TEST_CONFIG
+    _dispose_airflow_engine()  # close pooled connections before the DB they point at is dropped
     postgres.drop_database(TEST_CONFIG.metadata_db)
+
+
+def _dispose_airflow_engine() -> None:
+    import sys
+
+    settings = sys.modules.get("airflow.settings")
+    if settings is not None:
+        settings.dispose_orm()
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,11 @@ def default_args(owner: str, **overrides: Any) -> dict[str, Any]:
     ``execution_timeout``, and the shared failure/retry alerting. Keyword arguments override any key.
     The first retry delay comes from ``[dataplatform] retry_delay_seconds`` (default 60) so a
     deployment (or the e2e test stack) can tune it without touching DAG files.
+
+    Alerting: one Slack alert (email fallback) per *final* failed try; retries are silent unless
+    the route enables retry notices. Route per DAG with ``alert_route="finance"`` or
+    ``alert_route={"retry_notices": True, "runbook_url": "https://…"}`` (see
+    :mod:`dataplatform.alerts.routing`), or a DAG tag ``alerts:<route>``.
     """
     if not owner or owner == "airflow":
         raise ValueError("default_args(owner=...) needs a real owner (team or person), not 'airflow'")
@@ -42,5 +47,6 @@ def default_args(owner: str, **overrides: Any) -> dict[str, Any]:
 
 
 def dag_callbacks() -> dict[str, Any]:
-    """DAG-level callbacks: one failure summary per failed run, a recovery notice after a failure."""
+    """DAG-level callbacks: one failure summary per failed run (naming tasks killed without an alert
+    of their own, e.g. SIGKILL/OOM), and a recovery notice when a run succeeds after a failed one."""
     return {"on_failure_callback": [on_dag_failure], "on_success_callback": [on_dag_success]}
