@@ -17,11 +17,24 @@ def get_provider_info() -> dict[str, Any]:
         "integrations": [
             {"integration-name": "Data Platform", "tags": ["software"]},
         ],
+        "hooks": [
+            {"integration-name": "Data Platform", "python-modules": ["dataplatform.hooks.warehouse"]},
+        ],
+        "connection-types": [
+            {
+                "hook-class-name": "dataplatform.hooks.warehouse.WarehouseHook",
+                "connection-type": "dataplatform_warehouse",
+            },
+        ],
         "sensors": [
             {"integration-name": "Data Platform", "python-modules": ["dataplatform.sensors.landing"]},
         ],
         "triggers": [
             {"integration-name": "Data Platform", "python-modules": ["dataplatform.triggers.landing"]},
+        ],
+        "notifications": [
+            "dataplatform.notifications.alert.DataPlatformAlertNotifier",
+            "dataplatform.notifications.email.AlertEmailNotifier",
         ],
         "config": {
             "dataplatform": {
@@ -34,6 +47,44 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "integer",
                         "example": "60",
                         "default": "60",
+                    },
+                    "alert_email": {
+                        "description": "Comma-separated recipients of failure alerts (the email "
+                        "variant, and the fallback when Slack delivery fails).",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "data-oncall@example.com",
+                        "default": "data-alerts@example.com",
+                    },
+                    "alert_routes": {
+                        "description": "JSON object of alert routes: {route: {slack_conn_id, email, "
+                        "owners, retry_notices, runbook_url}}. A DAG picks a route with "
+                        "default_args alert_route or an alerts:<route> tag; else the owner decides.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": '{"finance": {"slack_conn_id": "slack_finance", "owners": ["finance"]}}',
+                        "default": None,
+                    },
+                    "alert_timeout_seconds": {
+                        "description": "Per-channel delivery timeout (Slack webhook, SMTP) in seconds.",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "5",
+                        "default": "5",
+                    },
+                    "alert_from_email": {
+                        "description": "Sender address of alert emails when the SMTP connection has none.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "airflow@example.com",
+                        "default": None,
+                    },
+                    "alert_ledger_ttl_days": {
+                        "description": "Days the alert de-duplication records of finished runs are kept.",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "7",
+                        "default": "7",
                     },
                 },
             },
