@@ -8,34 +8,16 @@ from __future__ import annotations
 
 import json
 import time
-from urllib.parse import quote
 
 import pytest
+
+from tests.e2e.slack_messages import QUIET_SECONDS, log_link, settle
 
 pytestmark = pytest.mark.e2e
 
 #: Same values as tests/e2e/dags/e2e_alerts.py (a DAG folder is not an importable package).
 E2E_SECRET = "e2e-alert-secret-8f3a1c"
 E2E_URL_PASSWORD = "e2e-url-pw-77d2"
-QUIET_SECONDS = 5.0
-
-
-def for_run(messages: list, run_id: str) -> list[dict]:
-    encoded = quote(run_id, safe="")
-    return [m for m in list(messages) if run_id in json.dumps(m) or encoded in json.dumps(m)]
-
-
-def settle(sink, run_id: str, expected: int, timeout: float = 60.0) -> list[dict]:
-    """Wait for ``expected`` messages about ``run_id``, then QUIET_SECONDS more; return them all."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and len(for_run(sink.messages, run_id)) < expected:
-        time.sleep(0.2)
-    time.sleep(QUIET_SECONDS)
-    return for_run(sink.messages, run_id)
-
-
-def log_link(stack, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
-    return f"{stack.base_url}/dags/{dag_id}/runs/{quote(run_id, safe='')}/tasks/{task_id}?try_number={try_number}"
 
 
 def run(stack, dag_id: str, conf: dict | None = None, timeout: float = 180) -> tuple[str, str]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
 
 from dataplatform.etl.patients import rules
+from tests.e2e.slack_messages import log_link, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -181,7 +183,7 @@ def test_failure_mid_load_leaves_target_unchanged_and_retry_loads(patients_dag, 
     ],
 )
 def test_fatal_input_fails_the_run_naming_file_and_problem(
-    patients_dag, s3_server, warehouse, day, body, failed_task, message
+    patients_dag, s3_server, warehouse, slack_sink, day, body, failed_task, message
 ):
     if body is not None:
         key = f"patients/{day}/patients.csv"
@@ -197,3 +199,11 @@ def test_fatal_input_fails_the_run_naming_file_and_problem(
     assert warehouse.execute("SELECT to_regclass('public.patients')").fetchone()[0] is None or (
         warehouse.execute("SELECT count(*) FROM public.patients").fetchone()[0] == 0
     )
+    # exactly one alert for the failed task (with its log link and the problem), one run summary
+    alerts = settle(slack_sink, run_id, 2)
+    heads = sorted(m["text"].split("\n")[0] for m in alerts)
+    assert len(alerts) == 2, heads
+    task_alert = next(m for m in alerts if m["text"].startswith(f"[FAILED] {DAG_ID}.{failed_task} (try 1/"))
+    assert log_link(patients_dag, DAG_ID, run_id, failed_task, 1) in json.dumps(task_alert)
+    assert message.split(": ", 1)[-1][:40] in json.dumps(task_alert, ensure_ascii=False)
+    assert any(h.startswith(f"[FAILED] {DAG_ID} run {run_id}: 1 failed task") for h in heads), heads
