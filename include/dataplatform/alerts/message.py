@@ -292,23 +292,13 @@ def dag_failure_alert(
     runbook_url: str | None = None,
 ) -> Alert:
     """ONE summary for a failed DAG run, listing its failed tasks with their log links."""
-    dag = _ctx(context, "dag")
-    dag_id = context_dag_id(context)
-    run_id = context_run_id(context)
     reason = _ctx(context, "reason")
     return Alert(
         kind=AlertKind.DAG_FAILED,
-        dag_id=dag_id,
-        run_id=run_id,
-        dag_url=dag_url(dag_id),
-        run_url=run_url(dag_id, run_id) if run_id else None,
-        logical_date=logical_date_of(context),
-        owner=_attr(dag, "owner"),
-        runbook_url=runbook_of(dag, runbook_url),
+        **_run_fields(context, route=route, runbook_url=runbook_url),
         reason=mask_text(str(reason)) if reason else None,
         failed_tasks=tuple(failed_tasks),
         upstream_failed=tuple(upstream_failed),
-        route=route,
     )
 
 
@@ -320,18 +310,25 @@ def recovery_alert(
     runbook_url: str | None = None,
 ) -> Alert:
     """The DAG succeeded after its previous run failed."""
+    return Alert(
+        kind=AlertKind.RECOVERED,
+        **_run_fields(context, route=route, runbook_url=runbook_url),
+        previous_run_id=previous_run_id,
+    )
+
+
+def _run_fields(context: Mapping[str, Any], *, route: str | None, runbook_url: str | None) -> dict[str, Any]:
+    """The fields every run-level alert (summary, recovery) shares."""
     dag = _ctx(context, "dag")
     dag_id = context_dag_id(context)
     run_id = context_run_id(context)
-    return Alert(
-        kind=AlertKind.RECOVERED,
-        dag_id=dag_id,
-        run_id=run_id,
-        dag_url=dag_url(dag_id),
-        run_url=run_url(dag_id, run_id) if run_id else None,
-        logical_date=logical_date_of(context),
-        owner=_attr(dag, "owner"),
-        runbook_url=runbook_of(dag, runbook_url),
-        previous_run_id=previous_run_id,
-        route=route,
-    )
+    return {
+        "dag_id": dag_id,
+        "run_id": run_id,
+        "dag_url": dag_url(dag_id),
+        "run_url": run_url(dag_id, run_id) if run_id else None,
+        "logical_date": logical_date_of(context),
+        "owner": _attr(dag, "owner"),
+        "runbook_url": runbook_of(dag, runbook_url),
+        "route": route,
+    }
