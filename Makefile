@@ -63,6 +63,7 @@ test-fast: install
 
 bench: install
 	$(PY) -m bench.warehouse_load
+	$(PY) -m bench.patient_etl
 
 clean: stop
 	rm -rf $(VENV) .local
