@@ -8,10 +8,8 @@ child waited for so far). Python children report their own figures as one JSON l
 
 from __future__ import annotations
 
-import csv
 import json
 import os
-import random
 import resource
 import subprocess
 import sys
@@ -19,7 +17,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -243,89 +241,23 @@ class CsvFile:
         return self.bytes / 1e6
 
 
-def write_csv(
-    path: str | Path,
-    header: Sequence[str] | None,
-    rows: Iterable[Sequence[Any]],
-    *,
-    crlf: bool = False,
-    bom: bool = False,
-) -> CsvFile:
-    """Stream ``rows`` to ``path`` as CSV (minimal quoting), atomically (``.tmp`` then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    n = 0
-    with open(tmp, "w", encoding="utf-8-sig" if bom else "utf-8", newline="", buffering=1 << 20) as f:
-        writer = csv.writer(f, lineterminator="\r\n" if crlf else "\n")
-        if header:
-            writer.writerow(header)
-        for row in rows:
-            writer.writerow(row)
-            n += 1
-    tmp.replace(path)
-    return CsvFile(path, n, path.stat().st_size)
+#: Fixed "today" for generated files, so the same seed gives the same bytes on any day.
+GENERATED_TODAY = date(2026, 6, 1)
 
 
-def cached_csv(
-    name: str, header: Sequence[str], rows: int, make_rows: Any, *, seed: int, directory: Path = DATA_DIR
-) -> CsvFile:
-    """``directory/<name>_<rows>_s<seed>.csv``, written with ``make_rows(rows, seed)`` unless present."""
-    path = directory / f"{name}_{rows}_s{seed}.csv"
-    if path.exists():
-        return CsvFile(path, rows, path.stat().st_size)
-    return write_csv(path, header, make_rows(rows, seed))
+def patients_csv(rows: int, *, seed: int, dirty: bool = False, directory: Path = DATA_DIR) -> CsvFile:
+    """A patients CSV from the provider's seeded generator (the one the sample data uses), cached.
 
-
-PATIENT_HEADER = (
-    "patient_id",
-    "name",
-    "birth_date",
-    "gender",
-    "admitted_at",
-    "ward",
-    "diagnosis_code",
-    "billed_amount",
-)
-_FIRST = ("Ana", "Ben", "Chloé", "Dmitri", "Eve", "Farah", "Gus", "Hana", "Ivan", "Jo", "Kai", "Lena")
-_LAST = ("Smith", "García", "Okafor", "Nguyen", "Müller", "O'Brien", "Kowalski", "Tanaka", "Silva")
-_WARDS = ("cardiology", "oncology", "maternity", "icu", "orthopedics", "neurology", "er")
-_DIAGNOSES = ("I10", "E11.9", "J45.909", "C50.911", "O80", "S72.001A", "G40.909", "R07.9")
-
-
-def patient_rows(n: int, seed: int = 42, *, first_id: int = 1) -> Iterator[tuple[Any, ...]]:
-    """``n`` clean, seeded patients rows (``PATIENT_HEADER`` order), ~80 bytes each as CSV.
-
-    About 1% of names contain a comma and 0.1% of diagnoses a newline (quoted in the CSV), and a
-    few names are SQL-looking text, as real files have.
+    Written once to ``directory/patients_<clean|dirty>_<rows>_s<seed>.csv`` (atomically) and reused.
     """
-    rng = random.Random(seed)
-    rand, randrange = rng.random, rng.randrange
-    names = [f"{f} {last}" for f in _FIRST for last in _LAST]
-    born0, admitted0 = date(1930, 1, 1), datetime(2025, 1, 1)
-    for pid in range(first_id, first_id + n):
-        name = names[randrange(len(names))]
-        r = rand()
-        if r < 0.01:
-            name += ", Jr."
-        elif r < 0.011:
-            name = "Robert'); DROP TABLE patients;--"
-        diagnosis = _DIAGNOSES[randrange(len(_DIAGNOSES))]
-        if rand() < 0.001:
-            diagnosis += "\nsee notes"
-        yield (
-            pid,
-            name,
-            (born0 + timedelta(days=randrange(33000))).isoformat(),
-            "FMXU"[randrange(4)],
-            (admitted0 + timedelta(seconds=randrange(51_840_000))).isoformat(sep=" "),
-            _WARDS[randrange(len(_WARDS))],
-            diagnosis,
-            f"{randrange(5_000_000) / 100:.2f}",
-        )
+    from dataplatform.sample_data.patients import write_patients_csv
 
-
-# ------------------------------------------------------------------------------------ output
+    path = directory / f"patients_{'dirty' if dirty else 'clean'}_{rows}_s{seed}.csv"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        write_patients_csv(tmp, rows, seed=seed, dirty=dirty, today=GENERATED_TODAY)
+        tmp.replace(path)
+    return CsvFile(path, rows, path.stat().st_size)
 
 
 def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

@@ -19,18 +19,17 @@ import sys
 
 from bench._common import (
     DATA_DIR,
-    PATIENT_HEADER,
     Database,
-    cached_csv,
     child_report,
     markdown_table,
-    patient_rows,
+    patients_csv,
     psql_copy,
     run_python,
     self_peak_rss_mb,
     stopwatch,
     temporary_database,
 )
+from dataplatform.sample_data.patients import HEADER
 
 CONN_ID = "bench_warehouse"
 DDL = """
@@ -74,7 +73,7 @@ def child(argv: list[str]) -> None:
 
 def run(db: Database, rows: int, seed: int, repeat: int, extra: bool = False) -> str:
     with stopwatch() as gen:
-        data = cached_csv("patients", PATIENT_HEADER, rows, patient_rows, seed=seed)
+        data = patients_csv(rows, seed=seed)
     print(
         f"CSV {data.path} ({data.rows:,} rows, {data.mb:.1f} MB; ready in {gen['seconds']:.1f} s)", flush=True
     )
@@ -99,7 +98,7 @@ def run(db: Database, rows: int, seed: int, repeat: int, extra: bool = False) ->
     for i in range(repeat):
         print(f"round {i + 1}/{repeat}", flush=True)
         db.execute(DDL.format(t=COPY_TABLE), DDL.format(t=MERGE_TABLE), "CHECKPOINT")
-        ref = psql_copy(db, COPY_TABLE, data.path, columns=PATIENT_HEADER)
+        ref = psql_copy(db, COPY_TABLE, data.path, columns=HEADER)
         record("psql \\copy (reference)", ref.seconds, ref.peak_rss_mb)
         methods = [
             ("load_csv merge, empty table", "merge"),
