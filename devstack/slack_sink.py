@@ -21,13 +21,15 @@ MODES = ("ok", "error", "hang")
 class SlackSink:
     """HTTP server recording webhook payloads, with a switchable failure mode."""
 
-    def __init__(self, port: int = 0, record: Path | None = None, hang_seconds: float = 30.0) -> None:
+    def __init__(
+        self, port: int = 0, record: Path | None = None, hang_seconds: float = 30.0, host: str = "127.0.0.1"
+    ) -> None:
         self.messages: list[dict[str, Any]] = []
         self.mode = "ok"
         self.hang_seconds = hang_seconds
         self.record = record
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._server = ThreadingHTTPServer((host, port), self._handler())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -121,10 +123,11 @@ class SlackSink:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 in a container)")
     parser.add_argument("--port", type=int, default=8090)
     parser.add_argument("--record", type=Path, default=None)
     args = parser.parse_args()
-    sink = SlackSink(args.port, args.record)
+    sink = SlackSink(args.port, args.record, host=args.host)
     print(f"slack sink listening on {sink.url}", flush=True)
     sink._server.serve_forever()
 
