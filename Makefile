@@ -26,8 +26,10 @@ $(UV): | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 # Reinstall whenever the lock or the package metadata changes; installing twice gives the same set.
+# Bytecode is compiled at install: this machine sets PYTHONDONTWRITEBYTECODE, and without .pyc
+# files every Airflow process (tasks, scheduler, tests) spends ~4.6 s instead of ~2.9 s importing.
 $(STAMP): requirements.lock pyproject.toml | $(UV)
-	$(UV) pip sync --python $(PY) requirements.lock
+	$(UV) pip sync --python $(PY) --compile-bytecode requirements.lock
 	$(UV) pip install --python $(PY) --no-deps -e .
 	@touch $@
 
