@@ -23,10 +23,5 @@ class FileContract:
     normalise: Mapping[str, str] = field(default_factory=dict)
 
     @property
-    def data_columns(self) -> list[str]:
-        """Every column but the key: the ones compared to tell whether a row changed."""
-        return [c for c, _ in self.columns if c != self.key]
-
-    @property
     def header(self) -> list[str]:
         return [c for c, _ in self.columns]

@@ -1,94 +1,52 @@
-"""Load the transformed rows into the target with a merge on the key, in one transaction."""
+"""Load the transformed rows into the target: the warehouse hook's merge, in one transaction.
+
+The final staging table (one row per key, typed like the target) is merged in place
+(``WarehouseHook.staged(target, source_table=final)``: nothing is copied again) on the contract's
+key. New and changed rows get ``loaded_at = now()`` and ``loaded_by_run = <run id>``; unchanged
+rows are not rewritten, so they keep the run that last changed them and a re-run changes nothing.
+Any failure rolls the whole merge back: the target is exactly as it was.
+"""
 
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import asdict, dataclass
+from typing import Any
 
 from psycopg import sql
 
+from dataplatform.conn_ids import WAREHOUSE_CONN_ID
 from dataplatform.etl.contract import FileContract
-from dataplatform.etl.staging import ident
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class MergeResult:
-    target: str
-    inserted: int
-    updated: int
-    unchanged: int
-    seconds: float
-
-    @property
-    def loaded(self) -> int:
-        return self.inserted + self.updated + self.unchanged
-
-    def as_dict(self) -> dict:
-        return {**asdict(self), "loaded": self.loaded}
+#: Server memory for the merge's anti-join on a re-run (this transaction only; 4MB spills 1M rows).
+WORK_MEM = "64MB"
 
 
-def _cols(prefix: str, columns: list[str]) -> sql.Composable:
-    return sql.SQL(", ").join(
-        sql.SQL("{}.{}").format(sql.Identifier(prefix), sql.Identifier(c)) for c in columns
-    )
+def audit_stamp(run_id: str) -> dict[str, Any]:
+    """The audit columns of every loaded table, as written on inserted and changed rows."""
+    return {"loaded_at": sql.SQL("now()"), "loaded_by_run": run_id}
 
 
-def merge_statements(contract: FileContract, source: str, target: str) -> tuple[sql.Composed, sql.Composed]:
-    """UPDATE the rows whose data changed, then INSERT the new keys (anti-join).
+def merge_final(
+    contract: FileContract, final_table: str, target: str, *, run_id: str, conn_id: str = WAREHOUSE_CONN_ID
+) -> dict[str, Any]:
+    """Merge ``final_table`` into ``target`` on ``contract.key``; return the counts (XCom-sized).
 
-    Unchanged rows are not rewritten, so a re-run changes nothing (``loaded_at`` / ``loaded_by_run``
-    keep the run that last changed the row). Measured 2x faster than ``INSERT … ON CONFLICT DO
-    UPDATE`` for a first load of 1M rows (bench/patient_etl.py); the caller locks the target so
-    two loads cannot interleave between the two statements.
+    ``loaded`` = ``inserted + updated + unchanged`` = the rows of ``final_table``.
     """
-    data = contract.data_columns
-    cols = [c for c, _ in contract.columns]
-    key = sql.Identifier(contract.key)
-    update = sql.SQL(
-        "UPDATE {target} AS t SET ({data}, loaded_at, loaded_by_run) = ({new}, now(), %(run_id)s) "
-        "FROM {source} AS s WHERE t.{key} = s.{key} AND ({old}) IS DISTINCT FROM ({new})"
-    ).format(
-        target=ident(target),
-        source=ident(source),
-        key=key,
-        data=sql.SQL(", ").join(map(sql.Identifier, data)),
-        old=_cols("t", data),
-        new=_cols("s", data),
-    )
-    insert = sql.SQL(
-        "INSERT INTO {target} ({cols}, loaded_at, loaded_by_run) SELECT {scols}, now(), %(run_id)s "
-        "FROM {source} AS s WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE t.{key} = s.{key})"
-    ).format(
-        target=ident(target),
-        source=ident(source),
-        key=key,
-        cols=sql.SQL(", ").join(map(sql.Identifier, cols)),
-        scols=_cols("s", cols),
-    )
-    return update, insert
+    from dataplatform.hooks.warehouse import WarehouseHook
 
-
-def merge_into(
-    conn, contract: FileContract, source: str, target: str, *, run_id: str, rows: int
-) -> MergeResult:
-    """Merge ``source`` (one row per key, ``rows`` rows) into ``target`` in the caller's transaction."""
-    started = time.monotonic()
-    update, insert = merge_statements(contract, source, target)
-    conn.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(ident(target)))
-    updated = conn.execute(update, {"run_id": run_id}).rowcount
-    inserted = conn.execute(insert, {"run_id": run_id}).rowcount
-    result = MergeResult(
-        target, inserted, updated, rows - inserted - updated, round(time.monotonic() - started, 3)
-    )
-    log.info(
-        "merged %s into %s: %d inserted, %d updated, %d unchanged",
-        source,
-        target,
-        inserted,
-        updated,
-        result.unchanged,
-    )
-    return result
+    hook = WarehouseHook(postgres_conn_id=conn_id, work_mem=WORK_MEM)
+    with hook.staged(target, columns=contract.header, source_table=final_table) as stage:
+        result = stage.merge(contract.key, stamp=audit_stamp(run_id))
+    counts = {
+        "target": result.table,
+        "inserted": result.inserted,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "loaded": result.inserted + result.updated + result.unchanged,
+        "seconds": result.seconds,
+    }
+    log.info("merged %s into %s: %s", final_table, target, counts)
+    return counts

@@ -183,6 +183,30 @@ def test_rerun_of_same_date_leaves_everything_identical(empty_tables, tmp_path):
     )
 
 
+def audited(conn) -> dict[int, tuple]:
+    """patient_id -> (loaded_at, loaded_by_run, xmin)."""
+    query = "SELECT patient_id, loaded_at, loaded_by_run, xmin::text FROM public.patients"
+    return {r[0]: r[1:] for r in conn.execute(query).fetchall()}
+
+
+def test_only_new_and_changed_rows_get_the_new_run_and_load_time(empty_tables, tmp_path):
+    rows = [f"{i},P{i},1990-01-01,F,2026-01-01 10:00:00,icu,I10,1.00" for i in range(1, 5)]
+    first = run_steps(write(tmp_path, "\n".join([HEADER, *rows]) + "\n"), run_id="scheduled__a")
+    before = audited(empty_tables)
+    rows[1] = rows[1].replace("P2", "P2 renamed")
+    changed = write(
+        tmp_path, "\n".join([HEADER, *rows, "5,P5,1990-01-01,F,2026-01-01 10:00:00,icu,I10,1.00"])
+    )
+    second = run_steps(changed, run_id="scheduled__b")
+
+    assert (first["inserted"], first["updated"], first["unchanged"]) == (4, 0, 0)
+    assert (second["inserted"], second["updated"], second["unchanged"]) == (1, 1, 3)
+    after = audited(empty_tables)
+    assert {k: v for k, v in after.items() if k in (1, 3, 4)} == {k: before[k] for k in (1, 3, 4)}
+    assert after[2][1] == after[5][1] == "scheduled__b" and after[2][0] == after[5][0] > before[2][0]
+    assert {v[1] for v in before.values()} == {"scheduled__a"}
+
+
 def test_generated_dirty_file_counts_match_the_generator(empty_tables, tmp_path):
     generated = write_patients_csv(tmp_path / "p.csv", 20000, dirty=True, seed=3, today=dt.date(2026, 11, 20))
     summary = run_steps(str(generated.path))

@@ -15,9 +15,9 @@ from decimal import Decimal
 import pytest
 from psycopg import sql
 
-from dataplatform.hooks import warehouse as warehouse_module
 from dataplatform.hooks.identifiers import InvalidIdentifierError
 from dataplatform.hooks.warehouse import WarehouseHook, WarehouseLoadError
+from dataplatform.warehouse import merge as merge_module
 
 pytestmark = pytest.mark.integration
 
@@ -92,11 +92,11 @@ def snapshot(warehouse) -> Callable[[str], list[tuple]]:
 def prefilter(request, monkeypatch) -> str:
     """Run a merge test with the unchanged-row pre-filter forced off, then forced on."""
     if request.param == "on-conflict-only":
-        monkeypatch.setattr(warehouse_module, "PREFILTER_MIN_ROWS", 10**12)
+        monkeypatch.setattr(merge_module, "PREFILTER_MIN_ROWS", 10**12)
     else:
-        monkeypatch.setattr(warehouse_module, "PREFILTER_MIN_ROWS", 0)
-        monkeypatch.setattr(warehouse_module, "PREFILTER_SAMPLE", 4)
-        monkeypatch.setattr(warehouse_module, "PREFILTER_SHARE", 0.0)
+        monkeypatch.setattr(merge_module, "PREFILTER_MIN_ROWS", 0)
+        monkeypatch.setattr(merge_module, "PREFILTER_SAMPLE", 4)
+        monkeypatch.setattr(merge_module, "PREFILTER_SHARE", 0.0)
     return request.param
 
 
@@ -155,7 +155,7 @@ def test_merge_counts_inserted_updated_unchanged(make_table, snapshot, tmp_path,
 
 def test_merge_of_a_large_rerun_takes_the_anti_join_path(make_table, snapshot, tmp_path, monkeypatch):
     """Above PREFILTER_MIN_ROWS a mostly-unchanged file skips identical rows up front."""
-    monkeypatch.setattr(warehouse_module, "PREFILTER_MIN_ROWS", 1000)
+    monkeypatch.setattr(merge_module, "PREFILTER_MIN_ROWS", 1000)
     table = make_table()
     hook = WarehouseHook(work_mem="64MB")
     body = HEADER + "\n" + patients(3000)

@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from dataplatform.hooks.identifiers import InvalidIdentifierError
-from dataplatform.hooks.warehouse import LoadResult, WarehouseHook, WarehouseLoadError, _diag
+from dataplatform.hooks.warehouse import LoadResult, WarehouseHook, WarehouseLoadError
+from dataplatform.warehouse.errors import diag as _diag
 
 
 @pytest.fixture
@@ -139,3 +140,21 @@ def test_copy_error_line_and_column_come_from_the_context():
     assert _diag(fake_error("COPY p, line 12"))[2:] == (12, None)
     assert _diag(fake_error("SQL statement ...", detail="Key (id)=(1)"))[0] == "bad value (Key (id)=(1))"
     assert _diag(fake_error(None))[2:] == (None, None)
+
+
+def test_source_table_is_checked_before_connecting(hook):
+    with (
+        pytest.raises(InvalidIdentifierError),
+        hook.staged("patients", source_table="staging.x; DROP TABLE y"),
+    ):
+        pass
+    with (
+        pytest.raises(ValueError, match="source_table= reads an existing table"),
+        hook.staged("patients", source_table="staging.p", raw=True),
+    ):
+        pass
+    with (
+        pytest.raises(ValueError, match="source_table= reads an existing table"),
+        hook.staged("patients", source_table="staging.p", extra_columns={"line_no": "bigint"}),
+    ):
+        pass

@@ -16,7 +16,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from dataplatform.conn_ids import AWS_CONN_ID, WAREHOUSE_CONN_ID
 from dataplatform.etl import staging
 from dataplatform.etl.errors import FatalInputError
-from dataplatform.etl.load import merge_into
+from dataplatform.etl.load import merge_final
 from dataplatform.etl.patients.contract import DDL, PATIENTS, REJECTS_TABLE, TARGET_TABLE
 from dataplatform.etl.quarantine import quarantine
 from dataplatform.etl.reconcile import ReconciliationError, check_counts, check_target
@@ -115,17 +115,12 @@ def transform(staged: dict[str, Any], run: RunInfo, *, conn_id: str = WAREHOUSE_
 
 
 def load(transformed: dict[str, Any], run: RunInfo, *, conn_id: str = WAREHOUSE_CONN_ID) -> dict[str, Any]:
-    """Merge the final rows into ``public.patients`` in one transaction: all rows or none."""
-    with _connect(conn_id)() as conn:
-        result = merge_into(
-            conn,
-            PATIENTS,
-            transformed["final_table"],
-            TARGET_TABLE,
-            run_id=run.run_id,
-            rows=transformed["rows_final"],
-        )
-    return result.as_dict()
+    """Merge the final rows into ``public.patients`` in one transaction: all rows or none.
+
+    New and changed rows get ``loaded_at = now()`` and ``loaded_by_run = run.run_id``; unchanged rows
+    are not rewritten. Returns ``{target, inserted, updated, unchanged, loaded, seconds}``.
+    """
+    return merge_final(PATIENTS, transformed["final_table"], TARGET_TABLE, run_id=run.run_id, conn_id=conn_id)
 
 
 def reconcile(
