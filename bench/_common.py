@@ -249,11 +249,14 @@ def patients_csv(rows: int, *, seed: int, dirty: bool = False, directory: Path =
     """A patients CSV from the provider's seeded generator (the one the sample data uses), cached.
 
     Written once to ``directory/patients_<clean|dirty>_<rows>_s<seed>.csv`` (atomically) and reused.
+    Its dates are relative to :data:`GENERATED_TODAY`: a run that checks them (the patient ETL's
+    "birth date in the future") must take that date as its "today".
     """
     from dataplatform.sample_data.patients import write_patients_csv
 
     path = directory / f"patients_{'dirty' if dirty else 'clean'}_{rows}_s{seed}.csv"
     if not path.exists():
+        print(f"generating {path} ...", flush=True)
         tmp = path.with_suffix(".tmp")
         write_patients_csv(tmp, rows, seed=seed, dirty=dirty, today=GENERATED_TODAY)
         tmp.replace(path)

@@ -6,7 +6,8 @@
 
 Each method runs in its own child process, so the peak RSS printed is that method's (each ETL
 step is a separate process, as it is a separate task in Airflow). Files come from the seeded
-generator in `dataplatform.sample_data` into bench/data/ (git-ignored) and are reused.
+generator in `dataplatform.sample_data` (`bench._common.patients_csv`, seed 42 like warehouse_load,
+dated `GENERATED_TODAY`, which is also the ETL run's date) into bench/data/ (git-ignored) and are reused.
 Reference: `psql \\copy` of the clean file of the same size into a table with a primary key
 (\\copy cannot load the dirty file at all: it stops at the first malformed row). The pandas reference is the
 method this DAG replaced: `read_csv` + `DataFrame.to_sql` (run only up to --pandas-max-rows).
@@ -20,114 +21,110 @@ best rounds) and ends with the best time of each method.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import sys
 from pathlib import Path
+from typing import Any, NamedTuple
 
-from bench._proc import DSN_TEMPLATE, Measured, psql, run_child
+from bench._common import (
+    DATA_DIR,
+    GENERATED_TODAY,
+    Database,
+    child_report,
+    patients_csv,
+    psql_copy,
+    run_python,
+    stopwatch,
+    temporary_database,
+)
+from dataplatform.conn_ids import WAREHOUSE_CONN_ID
 
-DATA = Path(__file__).parent / "data"
 DB = "bench_patients"
-TODAY = dt.date(2026, 11, 22)
+SEED = 42  # warehouse_load's default seed: the two benchmarks share the clean file of a size
+TODAY = GENERATED_TODAY.isoformat()  # the run's date: "today" for the birth dates the generator wrote
 STEPS = ("validate", "transform", "load", "reconcile", "cleanup")
 
-TYPED_TABLE = """CREATE TABLE {name} (patient_id bigint PRIMARY KEY, name text, birth_date date, gender text,
+
+class Measured(NamedTuple):
+    seconds: float  # the child's own timing when it reports one (Python children), else wall time
+    peak_rss_mb: float  # the child's own peak RSS (os.wait4)
+    result: Any = None
+
+
+TYPED_TABLE = """CREATE TABLE copy_ref (patient_id bigint PRIMARY KEY, name text, birth_date date, gender text,
  admitted_at timestamp, ward text, diagnosis_code text, billed_amount numeric(12,2))"""
 
-ETL_STEP = """
-import json, sys, time
-from dataplatform.etl.patients import pipeline
-args = json.loads(sys.argv[1])
-run = pipeline.RunInfo("bench", "bench_run", 1, args["today"])
-prev = args.get("prev", {})
-t = time.perf_counter()
-step = args["step"]
-if step == "validate":
-    out = pipeline.validate(args["source"], run, max_reject_ratio=1.0)
-elif step == "transform":
-    out = pipeline.transform(prev["validate"], run)
-elif step == "load":
-    out = pipeline.load(prev["transform"], run)
-elif step == "reconcile":
-    out = pipeline.reconcile(prev["validate"], prev["transform"], prev["load"])
-else:
-    out = pipeline.cleanup("bench", "bench_run")
-print(json.dumps({"seconds": time.perf_counter() - t, "result": out}))
-"""
 
-PANDAS = """
-import json, sys, time
-import pandas as pd
-from sqlalchemy import create_engine
-args = json.loads(sys.argv[1])
-t = time.perf_counter()
-df = pd.read_csv(args["source"])
-df.to_sql("patients_pandas", create_engine(args["url"]), if_exists="replace", index=False)
-print(json.dumps({"seconds": time.perf_counter() - t, "result": len(df)}))
-"""
+def child(method: str, args: dict[str, Any]) -> None:
+    """In the child: run one ETL step (or the pandas reference) and report its own time and result."""
+    if method == "pandas":
+        import pandas as pd
+        from sqlalchemy import create_engine
+
+        with stopwatch() as t:
+            df = pd.read_csv(args["source"])
+            df.to_sql("patients_pandas", create_engine(args["url"]), if_exists="replace", index=False)
+        child_report(seconds=t["seconds"], result=len(df))
+        return
+    from dataplatform.etl.patients import pipeline
+
+    run = pipeline.RunInfo("bench", "bench_run", 1, args["today"])
+    prev = args.get("prev", {})
+    with stopwatch() as t:
+        if method == "validate":
+            out = pipeline.validate(args["source"], run, max_reject_ratio=1.0)
+        elif method == "transform":
+            out = pipeline.transform(prev["validate"], run)
+        elif method == "load":
+            out = pipeline.load(prev["transform"], run)
+        elif method == "reconcile":
+            out = pipeline.reconcile(prev["validate"], prev["transform"], prev["load"])
+        else:
+            out = pipeline.cleanup("bench", "bench_run")
+    child_report(seconds=t["seconds"], result=out)
+
+
+def run_method(method: str, args: dict[str, Any], env: dict[str, str] | None = None) -> Measured:
+    """Run ``method`` in its own child (``python -m bench.patient_etl --child``)."""
+    proc = run_python("bench.patient_etl", "--child", method, json.dumps(args), env=env).check()
+    report = proc.report()
+    return Measured(report["seconds"], proc.peak_rss_mb, report["result"])
 
 
 def generate(rows: int, dirty: bool) -> Path:
-    from dataplatform.sample_data.patients import write_patients_csv
-
-    path = DATA / f"patients_{rows}_{'dirty' if dirty else 'clean'}.csv"
-    if not path.exists():
-        print(f"generating {path} ...", flush=True)
-        tmp = path.with_suffix(".tmp")
-        write_patients_csv(tmp, rows, seed=rows, dirty=dirty, today=TODAY)
-        tmp.rename(path)
-    return path
+    return patients_csv(rows, seed=SEED, dirty=dirty).path
 
 
-def reset_db() -> None:
-    psql("postgres", f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    psql("postgres", f"CREATE DATABASE {DB}")
+def bench_copy(db: Database, path: Path) -> Measured:
+    db.execute("DROP TABLE IF EXISTS copy_ref", TYPED_TABLE)
+    ref = psql_copy(db, "copy_ref", path)
+    return Measured(ref.seconds, ref.peak_rss_mb)
 
 
-def bench_copy(path: Path) -> Measured:
-    psql(DB, "DROP TABLE IF EXISTS copy_ref")
-    psql(DB, TYPED_TABLE.format(name="copy_ref"))
-    return run_child(
-        [
-            "psql",
-            "-X",
-            "-q",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            DB,
-            "-c",
-            f"\\copy copy_ref FROM '{path}' WITH (FORMAT csv, HEADER true)",
-        ]
-    )
-
-
-def bench_etl(path: Path, *, fresh: bool = True) -> list[tuple[str, Measured]]:
+def bench_etl(db: Database, path: Path, *, fresh: bool = True) -> list[tuple[str, Measured]]:
     if fresh:
-        psql(DB, "DROP TABLE IF EXISTS public.patients, public.patients_rejected")
-    prev: dict = {}
+        db.execute("DROP TABLE IF EXISTS public.patients, public.patients_rejected")
+    prev: dict[str, Any] = {}
     measured = []
-    env = {**os.environ, "AIRFLOW_CONN_WAREHOUSE_DB": DSN_TEMPLATE.format(db=DB)}
+    env = db.airflow_conn_env(WAREHOUSE_CONN_ID)
     for step in STEPS:
-        args = {"step": step, "source": str(path), "today": TODAY.isoformat(), "prev": prev}
-        m = run_child([sys.executable, "-c", ETL_STEP, json.dumps(args)], env=env, parse_json=True)
+        m = run_method(step, {"source": str(path), "today": TODAY, "prev": prev}, env)
         prev[step] = m.result
         measured.append((step, m))
     return measured
 
 
-def bench_pandas(path: Path) -> Measured:
-    url = DSN_TEMPLATE.format(db=DB).replace("postgresql://", "postgresql+psycopg://")
-    return run_child(
-        [sys.executable, "-c", PANDAS, json.dumps({"source": str(path), "url": url})], parse_json=True
-    )
+def bench_pandas(db: Database, path: Path) -> Measured:
+    url = db.uri.replace("postgresql://", "postgresql+psycopg://")
+    return run_method("pandas", {"source": str(path), "url": url})
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        child(argv[1], json.loads(argv[2]))
+        return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -143,9 +140,8 @@ def main() -> None:
         "--rerun", action="store_true", help="also time a second ETL run of the same file (no change)"
     )
     parser.add_argument("--repeat", type=int, default=1, help="rounds to run; the best of each is shown")
-    args = parser.parse_args()
-    os.environ.setdefault("AIRFLOW_HOME", str(DATA / "airflow_home"))
-    reset_db()
+    args = parser.parse_args(argv)
+    os.environ.setdefault("AIRFLOW_HOME", str(DATA_DIR / "airflow_home"))  # the children inherit it
     best: dict[tuple[str, str], tuple[float, int, float]] = {}  # (file, method) -> (seconds, rows, rss)
 
     def show(label: str, method: str, seconds: float, rows: int, ref: float | None, rss: float) -> None:
@@ -154,10 +150,10 @@ def main() -> None:
             best[(label, method)] = (seconds, rows, rss)
 
     print(f"{'file':32} {'method':22} {'seconds':>8} {'rows/s':>10} {'x copy':>7} {'peak RSS':>9}")
-    try:
+    with temporary_database(DB) as db:
         for _round in range(args.repeat):
             for rows in args.rows:
-                ref = bench_copy(generate(rows, dirty=False))
+                ref = bench_copy(db, generate(rows, dirty=False))
                 for dirty in (False,) if args.clean_only else (False, True):
                     path = generate(rows, dirty)
                     label = path.name
@@ -165,7 +161,7 @@ def main() -> None:
                         show(label, "psql \\copy", ref.seconds, rows, ref.seconds, ref.peak_rss_mb)
                     first_total = 0.0
                     for kind, fresh in (("etl", True), ("etl re-run", False))[: 2 if args.rerun else 1]:
-                        steps = bench_etl(path, fresh=fresh)
+                        steps = bench_etl(db, path, fresh=fresh)
                         for step, m in steps:
                             show(label, f"  {kind} {step}", m.seconds, rows, None, m.peak_rss_mb)
                         total = sum(m.seconds for _, m in steps)
@@ -176,7 +172,7 @@ def main() -> None:
                         if kind == "etl re-run":
                             print(f"{'':32} {'  re-run load counts':22} {steps[2][1].result}")
                     if not dirty and rows <= args.pandas_max_rows:
-                        pd_m = bench_pandas(path)
+                        pd_m = bench_pandas(db, path)
                         show(
                             label, "pandas read_csv+to_sql", pd_m.seconds, rows, ref.seconds, pd_m.peak_rss_mb
                         )
@@ -187,8 +183,6 @@ def main() -> None:
             for (label, method), (seconds, rows, rss) in best.items():
                 ref = None if method.startswith("  ") else refs[label.replace("dirty", "clean")]
                 _row(label, method, seconds, rows, ref, rss)
-    finally:
-        psql("postgres", f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
 
 
 def _row(label: str, method: str, seconds: float, rows: int, ref: float | None, rss: float) -> None:

@@ -54,9 +54,11 @@ def test_config_defaults_are_strings_or_none() -> None:
 
 def test_providers_manager_sees_every_piece() -> None:
     from airflow.providers_manager import ProvidersManager
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
 
-    pm = ProvidersManager()
+    pm = ProvidersManager()  # server side: triggers, notifications
+    runtime = ProvidersManagerTaskRuntime()  # task side: hooks
     assert "airflow-provider-dataplatform" in pm.providers
-    assert pm.hooks["dataplatform_warehouse"].hook_class_name.endswith("WarehouseHook")
+    assert runtime.hooks["dataplatform_warehouse"].hook_class_name.endswith("WarehouseHook")
     assert {t.trigger_class_name for t in pm.trigger if t.package_name == "airflow-provider-dataplatform"}
     assert set(INFO["notifications"]) <= set(pm.notification)
