@@ -136,13 +136,20 @@ MAIN_DAG = "patient_data_pipeline"
 
 
 def _trigger_main_job(stack: airflow.AirflowStack) -> str:
-    """Run the main DAG once on today's sample file; return the run's UI address."""
+    """Run the main DAG once on the oldest sample file; return the run's UI address.
+
+    Triggering unpauses the DAG, so the scheduler also creates its own run for the latest
+    06:00 (today's or yesterday's file, both seeded). The manual run must not take that logical
+    date: a second run for it makes the 3.3.2 scheduler crash on the unique (dag_id, logical_date).
+    """
     import datetime as dt
+
+    from devstack.seed import PATIENT_DAYS
 
     client = stack.client()
     client.wait_for_dag(MAIN_DAG)
-    today = dt.datetime.now(dt.UTC).date().isoformat()
-    run_id = client.trigger(MAIN_DAG, logical_date=f"{today}T06:00:00Z")
+    oldest = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=PATIENT_DAYS - 1)).isoformat()
+    run_id = client.trigger(MAIN_DAG, logical_date=f"{oldest}T06:00:00Z")
     return f"{stack.cfg.api_url}/dags/{MAIN_DAG}/runs/{run_id}"
 
 
