@@ -2,17 +2,25 @@
 
 Each measured method runs in its own child process, reaped with ``os.wait4`` so its peak RSS
 (``ru_maxrss``) is that child's alone (``RUSAGE_CHILDREN`` would report the maximum over every
-child waited for so far). Python children report their own figures as one JSON line on stdout
-(:func:`child_report`), read back with :meth:`ChildRun.report`.
+child waited for so far). Linux carries a process's high-water RSS across fork and exec, so a
+child forked from this (Python, psycopg-importing) process would never show less than our own
+peak: ``psql`` would read 15-35 MB instead of its ~10 MB. When GNU ``time`` is installed the child
+is therefore started under ``time -f %M``, which forks it from a ~2 MB process and reports its
+peak; without it, the ``wait4`` figure is used (exact for children larger than this process).
+Python children report their own figures as one JSON line on stdout (:func:`child_report`),
+read back with :meth:`ChildRun.report`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -59,14 +67,32 @@ class ChildRun:
         raise RuntimeError(f"no {REPORT_MARKER.strip()} line in the child's output:\n{self.stdout[-2000:]}")
 
 
+@functools.cache
+def _gnu_time() -> str | None:
+    """GNU ``time``, if installed and it takes ``-f``/``-o`` (see the module docstring)."""
+    path = shutil.which("time")
+    if path is None:
+        return None
+    try:
+        probe = subprocess.run([path, "-f", "%M", "-o", os.devnull, "true"], capture_output=True)
+    except OSError:
+        return None
+    return path if probe.returncode == 0 else None
+
+
 def run_child(
     cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | Path | None = None
 ) -> ChildRun:
-    """Run ``cmd`` to completion; measure its wall time and *its own* peak RSS (``os.wait4``)."""
+    """Run ``cmd`` to completion; measure its wall time and *its own* peak RSS (see the module docstring)."""
     full_env = {**os.environ, **(env or {})}
+    argv, rss_file = list(cmd), None
+    if gnu_time := _gnu_time():
+        fd, rss_file = tempfile.mkstemp(prefix="bench-rss-")
+        os.close(fd)
+        argv = [gnu_time, "-f", "%M", "-o", rss_file, *argv]
     started = time.perf_counter()
     proc = subprocess.Popen(
-        list(cmd), env=full_env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        argv, env=full_env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     # read both pipes in threads while we wait, so a chatty child cannot block on a full pipe
     out: dict[str, str] = {}
@@ -92,11 +118,18 @@ def run_child(
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: stop Popen from waiting again
     for t in readers:
         t.join()
+    peak_kb = usage.ru_maxrss  # Linux: kilobytes
+    if rss_file:
+        with open(rss_file) as f:
+            report = f.read().split()  # "%M", after "Command exited with non-zero status N" on failure
+        os.unlink(rss_file)
+        if report and report[-1].isdigit():
+            peak_kb = int(report[-1])
     return ChildRun(
         cmd=list(cmd),
         returncode=proc.returncode,
         seconds=seconds,
-        peak_rss_mb=usage.ru_maxrss / 1024,  # Linux: kilobytes
+        peak_rss_mb=peak_kb / 1024,
         stdout=out.get("stdout", ""),
         stderr=out.get("stderr", ""),
     )
