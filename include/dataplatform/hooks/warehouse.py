@@ -150,6 +150,14 @@ class WarehouseHook(PostgresHook):
         if local and not Path(name.removeprefix("file://")).is_file():
             raise WarehouseLoadError(f"{name}: no such file (loading {table})", table=table, source=name)
 
+        csv_format: dict[str, Any] = {
+            "header": header,
+            "delimiter": delimiter,
+            "null": null,
+            "encoding": encoding,
+            "quote": quote,
+            "escape": escape,
+        }
         started = time.monotonic()
         with self.staged(table, columns=cols) as stage:
             if mode == "merge":
@@ -158,16 +166,7 @@ class WarehouseHook(PostgresHook):
                 if stage._target_is_empty():
                     result = stage._load_direct(source, "merge", cols, opts)
                 else:
-                    stage.copy_csv(
-                        source,
-                        columns=cols,
-                        header=header,
-                        delimiter=delimiter,
-                        null=null,
-                        encoding=encoding,
-                        quote=quote,
-                        escape=escape,
-                    )
+                    stage.copy_csv(source, columns=cols, **csv_format)
                     result = stage.merge(keys)
             elif mode == "append":
                 result = stage._load_direct(source, "append", cols, opts)
@@ -176,16 +175,7 @@ class WarehouseHook(PostgresHook):
                 for column, value in spec.items():
                     if column in stage._staging_types:  # unknown names: replace_partition says so
                         stage._default(column, value)
-                stage.copy_csv(
-                    source,
-                    columns=cols,
-                    header=header,
-                    delimiter=delimiter,
-                    null=null,
-                    encoding=encoding,
-                    quote=quote,
-                    escape=escape,
-                )
+                stage.copy_csv(source, columns=cols, **csv_format)
                 result = stage.replace_partition(spec)
         result = replace(result, seconds=round(time.monotonic() - started, 3))
         self.log.info(
