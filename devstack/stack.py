@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -135,21 +136,25 @@ def up() -> StackState:
 MAIN_DAG = "patient_data_pipeline"
 
 
-def _trigger_main_job(stack: airflow.AirflowStack) -> str:
-    """Run the main DAG once on the oldest sample file; return the run's UI address.
+def first_run_logical_date(now: dt.datetime, days_seeded: int) -> str:
+    """Logical date of the first manual run: the oldest seeded day at 06:00 UTC.
 
-    Triggering unpauses the DAG, so the scheduler also creates its own run for the latest
-    06:00 (today's or yesterday's file, both seeded). The manual run must not take that logical
-    date: a second run for it makes the 3.3.2 scheduler crash on the unique (dag_id, logical_date).
+    Triggering unpauses the DAG, so the scheduler also creates its own run for the latest 06:00
+    (today's or yesterday's file, both seeded). The manual run must not take that logical date: a
+    second run for it makes the 3.3.2 scheduler crash on the unique (dag_id, logical_date).
     """
-    import datetime as dt
+    oldest = now.astimezone(dt.UTC).date() - dt.timedelta(days=days_seeded - 1)
+    return f"{oldest.isoformat()}T06:00:00Z"
 
+
+def _trigger_main_job(stack: airflow.AirflowStack) -> str:
+    """Run the main DAG once on the oldest sample file; return the run's UI address."""
     from devstack.seed import PATIENT_DAYS
 
     client = stack.client()
     client.wait_for_dag(MAIN_DAG)
-    oldest = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=PATIENT_DAYS - 1)).isoformat()
-    run_id = client.trigger(MAIN_DAG, logical_date=f"{oldest}T06:00:00Z")
+    logical_date = first_run_logical_date(dt.datetime.now(dt.UTC), PATIENT_DAYS)
+    run_id = client.trigger(MAIN_DAG, logical_date=logical_date)
     return f"{stack.cfg.api_url}/dags/{MAIN_DAG}/runs/{run_id}"
 
 
