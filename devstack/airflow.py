@@ -140,6 +140,12 @@ class AirflowClient:
         body: dict[str, Any] = {"conf": conf or {}, "logical_date": logical_date}
         return self._ok(self.http.post(f"/dags/{dag_id}/dagRuns", json=body))["dag_run_id"]
 
+    def runs_at(self, dag_id: str, logical_date: str) -> list[str]:
+        """Run ids of ``dag_id`` whose logical date is exactly ``logical_date``."""
+        params = {"logical_date_gte": logical_date, "logical_date_lte": logical_date}
+        runs = self._ok(self.http.get(f"/dags/{dag_id}/dagRuns", params=params))["dag_runs"]
+        return [r["dag_run_id"] for r in runs]
+
     def clear(self, dag_id: str, run_id: str) -> None:
         """Clear every task of a run so the scheduler runs it again (what "re-run" means in the UI)."""
         self._ok(self.http.post(f"/dags/{dag_id}/dagRuns/{run_id}/clear", json={"dry_run": False}))

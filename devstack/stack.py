@@ -148,13 +148,14 @@ def first_run_logical_date(now: dt.datetime, days_seeded: int) -> str:
 
 
 def _trigger_main_job(stack: airflow.AirflowStack) -> str:
-    """Run the main DAG once on the oldest sample file; return the run's UI address."""
+    """Run the main DAG once on the oldest sample file (unless it ran already); return the run's UI address."""
     from devstack.seed import PATIENT_DAYS
 
     client = stack.client()
     client.wait_for_dag(MAIN_DAG)
     logical_date = first_run_logical_date(dt.datetime.now(dt.UTC), PATIENT_DAYS)
-    run_id = client.trigger(MAIN_DAG, logical_date=logical_date)
+    existing = client.runs_at(MAIN_DAG, logical_date)  # a restart of today's stack: keep that run
+    run_id = existing[0] if existing else client.trigger(MAIN_DAG, logical_date=logical_date)
     return f"{stack.cfg.api_url}/dags/{MAIN_DAG}/runs/{run_id}"
 
 
