@@ -1,7 +1,7 @@
 """WarehouseHook.load_csv against the real warehouse Postgres (and moto S3).
 
 Every failure case compares the whole target, ``xmin`` included, before and after: a failed load
-leaves it exactly as it was. The fixtures here are shared with test_warehouse_staged.py.
+leaves it exactly as it was. Fixtures: conftest.py; tables and CSV bodies: warehouse_data.py.
 """
 
 from __future__ import annotations
@@ -9,113 +9,22 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
-from collections.abc import Callable
-from decimal import Decimal
 
 import pytest
-from psycopg import sql
 
 from dataplatform.hooks.identifiers import InvalidIdentifierError
 from dataplatform.hooks.warehouse import WarehouseHook, WarehouseLoadError
 from dataplatform.warehouse import merge as merge_module
+from tests.integration.hooks.warehouse_data import (
+    HEADER,
+    MESSY,
+    MESSY_ROWS,
+    patients,
+    rows,
+    write,
+)
 
 pytestmark = pytest.mark.integration
-
-PATIENTS_COLUMNS = """
-    patient_id      bigint PRIMARY KEY,
-    name            text NOT NULL,
-    birth_date      date,
-    gender          text,
-    admitted_at     timestamp NOT NULL,
-    ward            text,
-    diagnosis_code  text,
-    billed_amount   numeric(12, 2)
-"""
-HEADER = "patient_id,name,birth_date,gender,admitted_at,ward,diagnosis_code,billed_amount"
-ROBERT = "Robert'); DROP TABLE patients;--"
-#: BOM, CRLF, a quoted comma, a quoted newline, SQL-looking text, empty fields (NULL).
-MESSY = (
-    "\ufeff" + HEADER + "\r\n"
-    '1,"Smith, Jr.",1980-05-01,F,2026-01-02 08:00:00,icu,I10,100.50\r\n'
-    f"2,{ROBERT},,M,2026-01-03 09:30:00,er,E11.9,\r\n"
-    '3,"Multi\nLine",1975-12-31,X,2026-01-04 10:00:00,,"R07.9",0\r\n'
-)
-MESSY_ROWS = [
-    (1, "Smith, Jr.", dt.date(1980, 5, 1), "F", dt.datetime(2026, 1, 2, 8), "icu", "I10", Decimal("100.50")),
-    (2, ROBERT, None, "M", dt.datetime(2026, 1, 3, 9, 30), "er", "E11.9", None),
-    (
-        3,
-        "Multi\nLine",
-        dt.date(1975, 12, 31),
-        "X",
-        dt.datetime(2026, 1, 4, 10),
-        None,
-        "R07.9",
-        Decimal("0.00"),
-    ),
-]
-
-
-# ------------------------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture
-def make_table(warehouse) -> Callable[..., str]:
-    """``make_table(columns_sql=PATIENTS_COLUMNS, insert=None) -> "hooktest.t_xxxxxxxx"``."""
-    warehouse.execute("CREATE SCHEMA IF NOT EXISTS hooktest")
-
-    def make(columns: str = PATIENTS_COLUMNS, insert: str | None = None) -> str:
-        name = f"t_{uuid.uuid4().hex[:8]}"
-        ident = sql.Identifier("hooktest", name)
-        warehouse.execute(sql.SQL("CREATE TABLE {} (" + columns + ")").format(ident))  # type: ignore[arg-type]
-        if insert:
-            warehouse.execute(sql.SQL("INSERT INTO {} " + insert).format(ident))  # type: ignore[arg-type]
-        return f"hooktest.{name}"
-
-    return make
-
-
-@pytest.fixture
-def snapshot(warehouse) -> Callable[[str], list[tuple]]:
-    """Every row of a table with its ``xmin`` (which changes whenever a row is rewritten), in order."""
-
-    def snap(table: str) -> list[tuple]:
-        schema, name = table.split(".")
-        return warehouse.execute(
-            sql.SQL("SELECT t.xmin::text, t.* FROM {} AS t ORDER BY 2").format(sql.Identifier(schema, name))
-        ).fetchall()
-
-    return snap
-
-
-@pytest.fixture(params=["on-conflict-only", "anti-join-first"])
-def prefilter(request, monkeypatch) -> str:
-    """Run a merge test with the unchanged-row pre-filter forced off, then forced on."""
-    if request.param == "on-conflict-only":
-        monkeypatch.setattr(merge_module, "PREFILTER_MIN_ROWS", 10**12)
-    else:
-        monkeypatch.setattr(merge_module, "PREFILTER_MIN_ROWS", 0)
-        monkeypatch.setattr(merge_module, "PREFILTER_SAMPLE", 4)
-        monkeypatch.setattr(merge_module, "PREFILTER_SHARE", 0.0)
-    return request.param
-
-
-def write(tmp_path, body: str | bytes, name: str = "patients.csv", encoding: str = "utf-8") -> str:
-    path = tmp_path / name
-    path.write_bytes(body if isinstance(body, bytes) else body.encode(encoding))
-    return str(path)
-
-
-def rows(snap: list[tuple]) -> list[tuple]:
-    """A snapshot without the xmin column."""
-    return [r[1:] for r in snap]
-
-
-def patients(n: int, *, first: int = 1, name: str = "P") -> str:
-    return "".join(
-        f"{i},{name}{i},1990-01-01,F,2026-01-01 00:00:00,icu,I10,{i}.00\n" for i in range(first, first + n)
-    )
-
 
 # ------------------------------------------------------------------------------------ merge
 

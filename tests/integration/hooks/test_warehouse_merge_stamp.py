@@ -13,13 +13,10 @@ import pytest
 from psycopg import sql
 
 from dataplatform.hooks.warehouse import WarehouseHook, WarehouseLoadError
-from tests.integration.hooks.test_warehouse_load import (  # noqa: F401 (fixtures)
+from tests.integration.hooks.warehouse_data import (
     HEADER,
-    make_table,
     patients,
-    prefilter,
     rows,
-    snapshot,
     write,
 )
 
@@ -50,7 +47,7 @@ def audit(snapshot_rows: list[tuple]) -> dict[int, tuple]:
 # ------------------------------------------------------------------------------------ stamp
 
 
-def test_stamp_marks_only_inserted_and_changed_rows(make_table, snapshot, prefilter):  # noqa: F811
+def test_stamp_marks_only_inserted_and_changed_rows(make_table, snapshot, prefilter):
     table = make_table(AUDITED)
     first, t1 = merge_rows(table, [(1, "a", 1), (2, "b", 2), (3, "c", None)], "run1")
     assert (first.inserted, first.updated, first.unchanged) == (3, 0, 0)
@@ -71,7 +68,7 @@ def test_stamp_marks_only_inserted_and_changed_rows(make_table, snapshot, prefil
     assert audit(snapshot(table)) == after
 
 
-def test_stamp_constants_are_cast_to_the_column_type(make_table, snapshot):  # noqa: F811
+def test_stamp_constants_are_cast_to_the_column_type(make_table, snapshot):
     table = make_table("id int PRIMARY KEY, v text, day date, batch bigint")
     with WarehouseHook().staged(table, columns=["id", "v"]) as stage:
         stage.copy_rows([(1, "x")])
@@ -82,7 +79,7 @@ def test_stamp_constants_are_cast_to_the_column_type(make_table, snapshot):  # n
     assert rows(snapshot(table)) == [(1, "y", dt.date(2026, 3, 2), None)]
 
 
-def test_stamp_on_append_and_replace_partition(make_table, snapshot):  # noqa: F811
+def test_stamp_on_append_and_replace_partition(make_table, snapshot):
     table = make_table("day date, id int, v text, loaded_by text, PRIMARY KEY (day, id)")
     hook = WarehouseHook()
     with hook.staged(table, columns=["day", "id", "v"]) as stage:
@@ -99,7 +96,7 @@ def test_stamp_on_append_and_replace_partition(make_table, snapshot):  # noqa: F
     ]
 
 
-def test_bad_stamps_are_refused_and_nothing_changes(make_table, snapshot):  # noqa: F811
+def test_bad_stamps_are_refused_and_nothing_changes(make_table, snapshot):
     table = make_table(AUDITED)
     merge_rows(table, [(1, "a", 1)], "run1")
     before = snapshot(table)
@@ -128,7 +125,7 @@ def test_bad_stamps_are_refused_and_nothing_changes(make_table, snapshot):  # no
 # ------------------------------------------------------------------------------------ empty target
 
 
-def test_merge_into_an_empty_target_inserts_and_names_repeated_keys(make_table, snapshot):  # noqa: F811
+def test_merge_into_an_empty_target_inserts_and_names_repeated_keys(make_table, snapshot):
     table = make_table(AUDITED)
     with pytest.raises(WarehouseLoadError) as info, WarehouseHook().staged(table) as stage:
         stage.copy_rows([(1, "a"), (7, "b"), (7, "c"), (2, "d")], columns=["id", "name"])
@@ -143,8 +140,8 @@ def test_merge_into_an_empty_target_inserts_and_names_repeated_keys(make_table, 
 
 
 def test_other_unique_violations_into_an_empty_target_are_not_blamed_on_the_key(
-    make_table,  # noqa: F811
-    snapshot,  # noqa: F811
+    make_table,
+    snapshot,
 ):
     table = make_table("id int PRIMARY KEY, email text UNIQUE")
     with pytest.raises(WarehouseLoadError) as info, WarehouseHook().staged(table) as stage:
@@ -172,7 +169,7 @@ def source_table(warehouse):
     return make
 
 
-def test_merge_from_an_existing_table_in_place(make_table, snapshot, source_table, prefilter):  # noqa: F811
+def test_merge_from_an_existing_table_in_place(make_table, snapshot, source_table, prefilter):
     table = make_table(AUDITED)
     merge_rows(table, [(1, "a", 1), (2, "b", 2)], "run1")
     before = audit(snapshot(table))
@@ -195,7 +192,7 @@ def test_merge_from_an_existing_table_in_place(make_table, snapshot, source_tabl
     assert snapshot(src) == src_before  # read, not changed, not dropped
 
 
-def test_merge_from_an_existing_table_into_an_empty_target(make_table, snapshot, source_table):  # noqa: F811
+def test_merge_from_an_existing_table_into_an_empty_target(make_table, snapshot, source_table):
     table = make_table(AUDITED)
     src = source_table("id int, name text", "SELECT g, 'n' || g FROM generate_series(1, 500) g")
     with WarehouseHook().staged(table, source_table=src) as stage:
@@ -204,7 +201,7 @@ def test_merge_from_an_existing_table_into_an_empty_target(make_table, snapshot,
     assert len(snapshot(table)) == 500
 
 
-def test_stage_over_an_existing_table_cannot_be_filled_or_trimmed(make_table, snapshot, source_table):  # noqa: F811
+def test_stage_over_an_existing_table_cannot_be_filled_or_trimmed(make_table, snapshot, source_table):
     table = make_table(AUDITED)
     src = source_table("id int, name text", "VALUES (1, 'a')")
     hook = WarehouseHook()
@@ -221,7 +218,7 @@ def test_stage_over_an_existing_table_cannot_be_filled_or_trimmed(make_table, sn
     assert snapshot(src)[0][1:] == (1, "a") and snapshot(table) == []
 
 
-def test_source_table_errors(make_table, source_table, warehouse):  # noqa: F811
+def test_source_table_errors(make_table, source_table, warehouse):
     table = make_table(AUDITED)
     hook = WarehouseHook()
     with (
@@ -253,7 +250,7 @@ def test_source_table_errors(make_table, source_table, warehouse):  # noqa: F811
         pass
 
 
-def test_source_table_is_locked_against_writers_until_the_load_ends(make_table, source_table, warehouse):  # noqa: F811
+def test_source_table_is_locked_against_writers_until_the_load_ends(make_table, source_table, warehouse):
     table = make_table(AUDITED)
     src = source_table("id int, name text", "VALUES (1, 'a')")
     with WarehouseHook().staged(table, source_table=src) as stage:
@@ -269,8 +266,8 @@ def test_source_table_is_locked_against_writers_until_the_load_ends(make_table, 
 
 
 def test_failure_while_merging_from_a_source_table_rolls_back(
-    make_table,  # noqa: F811
-    snapshot,  # noqa: F811
+    make_table,
+    snapshot,
     source_table,
     tmp_path,
 ):

@@ -9,13 +9,10 @@ import pytest
 from psycopg import sql
 
 from dataplatform.hooks.warehouse import WarehouseHook, WarehouseLoadError
-from tests.integration.hooks.test_warehouse_load import (  # noqa: F401 (fixtures)
+from tests.integration.hooks.warehouse_data import (
     HEADER,
-    make_table,
     patients,
-    prefilter,
     rows,
-    snapshot,
     write,
 )
 
@@ -30,7 +27,7 @@ DIRTY = (
 )
 
 
-def test_raw_text_stage_with_validation_sql_then_merge(make_table, snapshot, tmp_path, prefilter):  # noqa: F811
+def test_raw_text_stage_with_validation_sql_then_merge(make_table, snapshot, tmp_path, prefilter):
     """The patient-ETL shape: stage raw TEXT, quarantine bad rows with SQL, normalise, merge."""
     table = make_table()
     quarantine = make_table("line_no bigint, patient_id text, reason text")
@@ -83,7 +80,7 @@ def test_raw_text_stage_with_validation_sql_then_merge(make_table, snapshot, tmp
     assert [r[1:] for r in snapshot(quarantine)] == [(3, "2", "invalid value"), (4, "3", "invalid value")]
 
 
-def test_exception_in_the_block_rolls_everything_back(make_table, snapshot, tmp_path):  # noqa: F811
+def test_exception_in_the_block_rolls_everything_back(make_table, snapshot, tmp_path):
     table = make_table()
     WarehouseHook().load_csv(
         write(tmp_path, HEADER + "\n" + patients(3)), table, mode="merge", key="patient_id"
@@ -96,7 +93,7 @@ def test_exception_in_the_block_rolls_everything_back(make_table, snapshot, tmp_
     assert snapshot(table) == before
 
 
-def test_caller_sql_error_is_a_load_error_and_rolls_back(make_table, snapshot, tmp_path):  # noqa: F811
+def test_caller_sql_error_is_a_load_error_and_rolls_back(make_table, snapshot, tmp_path):
     table = make_table()
     WarehouseHook().load_csv(
         write(tmp_path, HEADER + "\n" + patients(3)), table, mode="merge", key="patient_id"
@@ -112,7 +109,7 @@ def test_caller_sql_error_is_a_load_error_and_rolls_back(make_table, snapshot, t
     assert snapshot(table) == before
 
 
-def test_copy_rows_extra_columns_and_several_sources(make_table, snapshot, tmp_path):  # noqa: F811
+def test_copy_rows_extra_columns_and_several_sources(make_table, snapshot, tmp_path):
     table = make_table("id int PRIMARY KEY, name text, score numeric(5,1)")
     hook = WarehouseHook()
     with hook.staged(table, columns=["id", "name", "score"], extra_columns={"origin": "text"}) as stage:
@@ -131,7 +128,7 @@ def test_copy_rows_extra_columns_and_several_sources(make_table, snapshot, tmp_p
     ]
 
 
-def test_staged_replace_partition_and_single_apply(make_table, snapshot, tmp_path):  # noqa: F811
+def test_staged_replace_partition_and_single_apply(make_table, snapshot, tmp_path):
     table = make_table("day date, id int, v text, PRIMARY KEY (day, id)")
     hook = WarehouseHook()
     hook.load_csv(
@@ -146,7 +143,7 @@ def test_staged_replace_partition_and_single_apply(make_table, snapshot, tmp_pat
     assert rows(snapshot(table)) == [(dt.date(2026, 1, 1), 1, "a"), (dt.date(2026, 1, 2), 7, "x")]
 
 
-def test_staging_table_is_gone_after_commit(make_table, tmp_path):  # noqa: F811
+def test_staging_table_is_gone_after_commit(make_table, tmp_path):
     table = make_table()
     hook = WarehouseHook()
     with hook.staged(table) as stage:
