@@ -176,6 +176,28 @@ class _CoreVariables:
         Variable.delete(key)
 
 
+class MemoryVariables:
+    """Variables in a dict: the same ledger logic without Airflow (tests, tools)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def keys(self, prefix: str) -> list[str]:
+        return [k for k in self.values if k.startswith(prefix)]
+
+    def get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    def set(self, key: str, value: str, description: str) -> None:
+        self.values[key] = value
+
+    def delete(self, key: str) -> None:
+        self.values.pop(key, None)
+
+
+Variables = _SdkVariables | _CoreVariables | MemoryVariables
+
+
 def _variables() -> _SdkVariables | _CoreVariables:
     from airflow.sdk.execution_time import task_runner
 
@@ -185,10 +207,20 @@ def _variables() -> _SdkVariables | _CoreVariables:
 
 
 class VariableLedger:
-    """The production ledger: Airflow Variables (Task SDK where available, else the metadata DB)."""
+    """The production ledger: Airflow Variables (Task SDK where available, else the metadata DB).
+
+    ``variables`` fixes the store (e.g. :class:`MemoryVariables`); by default each call picks the
+    one the current process can reach.
+    """
+
+    def __init__(self, variables: Variables | None = None) -> None:
+        self._store = variables
+
+    def _variables(self) -> Variables:
+        return self._store if self._store is not None else _variables()
 
     def _keys(self, prefix: str) -> list[str]:
-        return [k for k in _variables().keys(prefix) if k.startswith(prefix)]
+        return [k for k in self._variables().keys(prefix) if k.startswith(prefix)]
 
     def seen(
         self,
@@ -212,13 +244,15 @@ class VariableLedger:
         )
         what = f"{rec.dag_id}.{rec.task_id}" if rec.task_id else rec.dag_id
         try:
-            _variables().set(key, rec.to_json(), f"dataplatform alert ledger: {rec.kind} {what} {rec.run_id}")
+            self._variables().set(
+                key, rec.to_json(), f"dataplatform alert ledger: {rec.kind} {what} {rec.run_id}"
+            )
         except Exception as err:
             log.warning("could not record alert in the ledger: %s", err)
 
     def run_records(self, dag_id: str, run_id: str, kind: str | None = None) -> list[AlertRecord]:
         try:
-            variables = _variables()
+            variables = self._variables()
             keys = self._keys(_run_prefix(dag_id, run_id))
             records = [AlertRecord.from_json(variables.get(k)) for k in keys]
         except Exception as err:
@@ -230,7 +264,7 @@ class VariableLedger:
         try:
             if not self._keys(_outcome_key(dag_id)):
                 return None
-            value = _variables().get(_outcome_key(dag_id))
+            value = self._variables().get(_outcome_key(dag_id))
             return json.loads(value) if value else None
         except Exception as err:
             log.warning("alert ledger unreachable: %s", err)
@@ -239,13 +273,15 @@ class VariableLedger:
     def set_last_outcome(self, dag_id: str, state: str, run_id: str) -> None:
         value = json.dumps({"state": state, "run_id": run_id, "at": now_iso()})
         try:
-            _variables().set(_outcome_key(dag_id), value, f"dataplatform alerts: last outcome of {dag_id}")
+            self._variables().set(
+                _outcome_key(dag_id), value, f"dataplatform alerts: last outcome of {dag_id}"
+            )
         except Exception as err:
             log.warning("could not store the DAG outcome in the ledger: %s", err)
 
     def prune(self, dag_id: str, keep_run_id: str, ttl_days: int) -> int:
         try:
-            variables = _variables()
+            variables = self._variables()
             keys = self._keys(f"{PREFIX}.{_h(dag_id)}.")
         except Exception as err:
             log.warning("alert ledger unreachable: %s", err)
@@ -263,43 +299,12 @@ class VariableLedger:
         return removed
 
 
-class MemoryLedger:
-    """Same semantics in memory: for tests and for processes without the Task SDK channel."""
+class MemoryLedger(VariableLedger):
+    """The same ledger over :class:`MemoryVariables`: for tests and tools."""
 
     def __init__(self) -> None:
-        self.records: dict[str, AlertRecord] = {}
-        self.outcomes: dict[str, dict[str, Any]] = {}
-
-    def seen(
-        self,
-        kind: str,
-        dag_id: str,
-        run_id: str,
-        task_id: str | None = None,
-        map_index: int = -1,
-        try_number: int | None = None,
-    ) -> bool:
-        prefix = record_key(kind, dag_id, run_id, task_id, map_index, try_number)
-        return any(k.startswith(prefix) for k in self.records)
-
-    def record(self, rec: AlertRecord) -> None:
-        key = record_key(rec.kind, rec.dag_id, rec.run_id, rec.task_id, rec.map_index, rec.try_number)
-        self.records[key + _today()] = rec
-
-    def run_records(self, dag_id: str, run_id: str, kind: str | None = None) -> list[AlertRecord]:
-        prefix = _run_prefix(dag_id, run_id)
-        return [
-            r for k, r in self.records.items() if k.startswith(prefix) and (kind is None or r.kind == kind)
-        ]
-
-    def last_outcome(self, dag_id: str) -> dict[str, Any] | None:
-        return self.outcomes.get(dag_id)
-
-    def set_last_outcome(self, dag_id: str, state: str, run_id: str) -> None:
-        self.outcomes[dag_id] = {"state": state, "run_id": run_id, "at": now_iso()}
-
-    def prune(self, dag_id: str, keep_run_id: str, ttl_days: int) -> int:
-        return 0
+        self.memory = MemoryVariables()
+        super().__init__(self.memory)
 
 
 _override: Ledger | None = None

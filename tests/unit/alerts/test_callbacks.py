@@ -20,7 +20,7 @@ def test_retry_remaining_sends_nothing_when_retry_notices_are_off(state):
     ledger = MemoryLedger()
     ctx = task_context(try_number=1, max_tries=3, state=state, exception=None)
     assert handle_task_event(ctx, ledger=ledger, settings=QUIET) is None
-    assert ledger.records == {}
+    assert ledger.memory.values == {}
 
 
 def test_already_alerted_try_is_not_sent_again():
