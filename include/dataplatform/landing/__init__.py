@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataplatform.landing.probe import AsyncProber, Location, normalise_files, parse_location, probe_paths
+from dataplatform.landing.probe import AsyncProber, normalise_files, probe_paths
 from dataplatform.landing.rules import (
     DEFAULT_RULES,
     CompletenessRule,
@@ -25,14 +25,12 @@ __all__ = [
     "CompletenessRule",
     "FileStat",
     "LandingReport",
-    "Location",
     "MarkerRule",
     "MinSizeRule",
     "StableSizeRule",
     "evaluate",
     "needs_history",
     "normalise_files",
-    "parse_location",
     "paths_to_probe",
     "probe_paths",
     "rule_from_spec",

@@ -2,6 +2,8 @@
 
 Paths are kept exactly as the user wrote them; they are the names used in every message.
 
+Locations are parsed by :func:`dataplatform.uri.parse_location`.
+
 - ``s3://bucket/key``: probed with ``S3Hook.head_object`` (sync) or ``S3Hook.get_head_object_async``
   on an aiobotocore client from ``S3Hook.get_async_conn()`` (async, as ``S3KeyTrigger`` does).
 - ``/absolute/path`` or ``file:///absolute/path``: probed with ``os.stat``.
@@ -17,48 +19,11 @@ import json
 import os
 import stat as stat_mod
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from dataplatform.landing.rules import FileStat
-
-
-@dataclass(frozen=True)
-class Location:
-    """A parsed landing path: ``scheme`` is ``"s3"`` (bucket + key) or ``"file"`` (local_path)."""
-
-    raw: str
-    scheme: str
-    bucket: str = ""
-    key: str = ""
-    local_path: str = ""
-
-
-def parse_location(path: str) -> Location:
-    """Parse ``s3://bucket/key``, ``/abs/path`` or ``file:///abs/path``; ValueError names the bad path."""
-    if not isinstance(path, str) or not path.strip():
-        raise ValueError(f"landing file must be a non-empty string, got {path!r}")
-    if path.startswith("s3://"):
-        parts = urlsplit(path)
-        key = parts.path.lstrip("/")
-        if not parts.netloc or not key or key.endswith("/"):
-            raise ValueError(f"{path}: an S3 landing file needs s3://bucket/key (with a key, not a folder)")
-        return Location(raw=path, scheme="s3", bucket=parts.netloc, key=key)
-    if path.startswith("file://"):
-        parts = urlsplit(path)
-        if parts.netloc not in ("", "localhost"):
-            raise ValueError(f"{path}: file:// URIs must be local (file:///abs/path)")
-        local = unquote(parts.path)
-        if not os.path.isabs(local):
-            raise ValueError(f"{path}: file:// URIs need an absolute path (file:///abs/path)")
-        return Location(raw=path, scheme="file", local_path=local)
-    if "://" in path:
-        raise ValueError(f"{path}: unsupported scheme; use s3://bucket/key, /abs/path or file:///abs/path")
-    if not os.path.isabs(path):
-        raise ValueError(f"{path}: local landing files need an absolute path")
-    return Location(raw=path, scheme="file", local_path=path)
+from dataplatform.uri import Location, parse_location
 
 
 def normalise_files(files: str | Iterable[Any]) -> list[str]:
@@ -97,7 +62,7 @@ def normalise_files(files: str | Iterable[Any]) -> list[str]:
 
 def _stat_local(loc: Location) -> FileStat:
     try:
-        st = os.stat(loc.local_path)
+        st = os.stat(loc.path)
     except (FileNotFoundError, NotADirectoryError):
         return FileStat(loc.raw, exists=False)
     if not stat_mod.S_ISREG(st.st_mode):

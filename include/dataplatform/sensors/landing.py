@@ -32,7 +32,7 @@ from airflow.sdk.exceptions import (
 )
 
 from dataplatform.conn_ids import AWS_CONN_ID
-from dataplatform.landing.probe import make_s3_hook, normalise_files, parse_location, probe_paths
+from dataplatform.landing.probe import make_s3_hook, normalise_files, probe_paths
 from dataplatform.landing.rules import (
     CompletenessRule,
     LandingReport,
@@ -43,6 +43,7 @@ from dataplatform.landing.rules import (
     rules_from_spec,
 )
 from dataplatform.triggers.landing import LandingZoneTrigger
+from dataplatform.uri import parse_location
 
 #: Key in ``context["task_state_store"]`` holding the sizes seen by the last poke (reschedule mode).
 SIZES_STATE_KEY = "landing_zone.previous_sizes"

@@ -13,7 +13,7 @@ from typing import Any
 
 from psycopg import sql
 
-from dataplatform.hooks.identifiers import column_list
+from dataplatform.warehouse.identifiers import column_list
 from dataplatform.warehouse.catalog import Table
 
 

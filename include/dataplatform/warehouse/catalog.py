@@ -1,18 +1,14 @@
 """The tables of a load as the catalog describes them, and the load transaction's locks on them.
 
-:func:`begin_load` starts every load: transaction-local timeouts, then the target is resolved
-(``to_regclass`` of the quoted name: case-sensitive, never folded), locked, and only then described
-(columns, types, unique keys), so its definition cannot change under the load (``ALTER TABLE``
-needs a lock that conflicts with ours).
+A table is resolved (``to_regclass`` of the quoted name: case-sensitive, never folded), locked, and
+only then described (columns, types, unique keys), so its definition cannot change under the load
+(``ALTER TABLE`` needs a lock that conflicts with ours).
 
-The target is locked ``SHARE ROW EXCLUSIVE`` until commit: readers never wait; other writers and
-other loads of the table do, so a load's counts are exact and ``replace_partition`` cannot
-interleave with another writer. ``lock_timeout`` bounds the wait for that lock,
-``statement_timeout`` each statement; on Postgres 14+ ``client_connection_check_interval`` makes
-the server stop soon after the client vanished (task killed), releasing the lock.
-
-``synchronous_commit`` is left alone: a load commits once, and that commit measured 0.02 s of a
-2.5 s load of 1M rows, so turning it off (risking the last commit on a server crash) buys nothing.
+The target is locked ``SHARE ROW EXCLUSIVE`` until commit (:func:`lock_target`): readers never
+wait; other writers and other loads of the table do, so a load's counts are exact and
+``replace_partition`` cannot interleave with another writer. The staging table it reads is locked
+``SHARE`` (:func:`lock_source`). The wait is bounded by the session's ``lock_timeout``
+(:mod:`dataplatform.warehouse.settings`).
 """
 
 from __future__ import annotations
@@ -26,6 +22,7 @@ from psycopg import errors as pg_errors
 from psycopg import sql
 
 from dataplatform.warehouse.errors import WarehouseLoadError
+from dataplatform.warehouse.identifiers import table_identifier
 
 
 @dataclass(frozen=True)
@@ -55,35 +52,14 @@ class Table:
         return tuple(c for c, col in self.columns.items() if col.required)
 
 
-def seconds_ms(seconds: float | None) -> str:
-    """A timeout setting: ``"1500ms"``; ``"0"`` (no limit) for None."""
-    return "0" if seconds is None else f"{max(1, round(seconds * 1000))}ms"
+def lock_target(conn: psycopg.Connection, name: str, *, lock_timeout: float | None) -> Table:
+    """The table a load writes, locked ``SHARE ROW EXCLUSIVE`` until commit, then described."""
+    return _locked(conn, name, table_identifier(name), "SHARE ROW EXCLUSIVE", lock_timeout)
 
 
-def begin_load(
-    conn: psycopg.Connection,
-    name: str,
-    ident: sql.Identifier,
-    *,
-    lock_timeout: float | None,
-    statement_timeout: float | None,
-) -> Table:
-    """Transaction settings, then the target ``name``'s catalog entry under its lock."""
-    conn.execute(
-        "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
-        (seconds_ms(lock_timeout), seconds_ms(statement_timeout)),
-    )
-    if conn.info.server_version >= 140000:
-        # stop server work soon after the client vanished (task killed), releasing the lock
-        conn.execute("SELECT set_config('client_connection_check_interval', '10s', true)")
-    return _locked(conn, name, ident, "SHARE ROW EXCLUSIVE", lock_timeout)
-
-
-def lock_source(
-    conn: psycopg.Connection, name: str, ident: sql.Identifier, *, lock_timeout: float | None
-) -> Table:
+def lock_source(conn: psycopg.Connection, name: str, *, lock_timeout: float | None) -> Table:
     """A table the load reads its rows from, locked ``SHARE`` (no one changes it until commit)."""
-    return _locked(conn, name, ident, "SHARE", lock_timeout)
+    return _locked(conn, name, table_identifier(name), "SHARE", lock_timeout)
 
 
 def _locked(

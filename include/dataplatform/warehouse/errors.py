@@ -15,9 +15,31 @@ _LINE = re.compile(r"\bline (\d+)")
 _COLUMN = re.compile(r"\bcolumn (\w+)")
 
 
+#: SQLSTATE classes and codes a retry can fix: connection problems, lock and statement timeouts,
+#: serialization failures and deadlocks, the server shutting down or out of resources. Anything
+#: else (bad data, missing tables, constraint violations) fails the same way on every retry.
+TRANSIENT_SQLSTATES = ("08", "40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03", "53")
+
+
+def is_transient_sqlstate(sqlstate: str | None) -> bool:
+    """Whether an error with this SQLSTATE is worth retrying (None: not a server error: no)."""
+    return bool(sqlstate) and any(sqlstate.startswith(code) for code in TRANSIENT_SQLSTATES)
+
+
+def is_transient(err: BaseException) -> bool:
+    """Whether retrying could fix ``err``: transient server errors and lost connections."""
+    if isinstance(err, WarehouseLoadError):
+        return err.transient
+    if isinstance(err, psycopg.OperationalError) and getattr(err, "sqlstate", None) is None:
+        return True  # the connection itself failed (refused, reset, server gone)
+    if isinstance(err, psycopg.Error):
+        return is_transient_sqlstate(err.sqlstate)
+    return isinstance(err, (ConnectionError, TimeoutError))
+
+
 class WarehouseLoadError(RuntimeError):
-    """A load failed and was rolled back. The message names the source, the table and, for COPY
-    errors, the line Postgres reports (``line`` attribute; line 1 is the header when there is one).
+    """A load failed and was rolled back. The message names what was being done and the table;
+    ``transient`` says whether a retry could fix it (see :data:`TRANSIENT_SQLSTATES`).
     """
 
     def __init__(
@@ -31,6 +53,7 @@ class WarehouseLoadError(RuntimeError):
         sqlstate: str | None = None,
     ) -> None:
         super().__init__(message)
+        self.transient = is_transient_sqlstate(sqlstate)
         self.table = table
         self.source = source
         self.line = line
@@ -73,11 +96,4 @@ def server_error(
         line=line,
         column=column,
         sqlstate=err.sqlstate,
-    )
-
-
-def source_error(err: BaseException, name: str, table: str) -> WarehouseLoadError:
-    """The source could not be opened or read."""
-    return WarehouseLoadError(
-        f"reading {name} for {table} failed: {type(err).__name__}: {err}", table=table, source=name
     )

@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 import psycopg
 from psycopg import sql
 
-from dataplatform.hooks.identifiers import column_list
+from dataplatform.warehouse.identifiers import column_list
 from dataplatform.warehouse.casts import Casts
 
 #: The prefilter is used when a sample of this many staged rows (stages of at least

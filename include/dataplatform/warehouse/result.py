@@ -1,4 +1,4 @@
-"""``LoadResult``: what one load did, as counts (returned by every apply, JSON-ready for XCom)."""
+"""``LoadResult``: what one apply did, as counts (JSON-ready for XCom)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,17 @@ from typing import Any
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What one load did. ``rows_read`` = rows staged from the source(s); for a merge
-    ``rows_read = inserted + updated + unchanged + rejected``.
+    """What one apply did. ``rows`` = rows of the staging table applied; for a merge
+    ``rows = inserted + updated + unchanged``, for a partition replace ``rows = inserted``.
     """
 
     table: str
     mode: str
-    rows_read: int = 0
+    rows: int = 0
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
-    rejected: int = 0
     seconds: float = 0.0
     source: str | None = None
 

@@ -86,7 +86,7 @@ def test_defaults_follow_official_operators():
 
 
 def test_bad_literal_path_fails_when_the_dag_is_parsed():
-    with pytest.raises(ValueError, match="relative.csv: local landing files need an absolute path"):
+    with pytest.raises(ValueError, match="relative.csv: local files need an absolute path"):
         LandingZoneSensor(task_id="s", files=["/in/a.csv", "relative.csv"])
     # templated values are only checked once rendered
     LandingZoneSensor(task_id="t", files="{{ dag_run.conf['files'] }}")

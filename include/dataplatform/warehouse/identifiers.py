@@ -5,7 +5,7 @@ Only plain names are accepted (``^[A-Za-z_][A-Za-z0-9_$]*$``, at most 63 charact
 quoted anyway and never formatted into a SQL string. Quoting keeps the case: ``Patients`` names
 the table ``"Patients"``, not ``patients`` (write names as the catalog spells them).
 
-This module has no Airflow import: it is cheap to use anywhere.
+No Airflow import here: cheap to use anywhere.
 """
 
 from __future__ import annotations
