@@ -1,4 +1,8 @@
-"""Sample data for the local stack: landing files the repo's DAGs can run on right away."""
+"""Sample data for the local stack: landing files the repo's DAGs can run on right away.
+
+Three days of patients files (ending today) and last month's billing and insurance files, whose
+claims refer to those patients (ids 1..PATIENT_ROWS). All slightly dirty, as real extracts are.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,24 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
-from dataplatform.sample_data.patients import write_patients_csv
+from dataplatform.sources.billing import BILLING
+from dataplatform.sources.insurance import INSURANCE
+from dataplatform.sources.patients import PATIENTS
 from devstack.config import StackConfig
 from devstack.s3 import s3_client
+from devstack.samples.billing import write_billing_csv
+from devstack.samples.insurance import write_insurance_csv
+from devstack.samples.patients import write_patients_csv
 
 #: Days of patients files to seed, ending today (covers the latest scheduled run and a backfill).
 PATIENT_DAYS = 3
 PATIENT_ROWS = 10_000
+CLAIM_ROWS = 20_000
+
+
+def last_month(today: dt.date) -> dt.date:
+    """The first day of the month before ``today``'s."""
+    return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
 def seed_sample_data(cfg: StackConfig, today: dt.date | None = None) -> list[str]:
@@ -21,13 +36,24 @@ def seed_sample_data(cfg: StackConfig, today: dt.date | None = None) -> list[str
     client = s3_client(cfg.s3_port)
     uris = []
     with tempfile.TemporaryDirectory() as tmp:
+        files = []
         for back in range(PATIENT_DAYS):
             day = today - dt.timedelta(days=back)
             path = Path(tmp) / f"patients-{day}.csv"
             write_patients_csv(
                 path, PATIENT_ROWS, seed=day.toordinal(), dirty=True, defect_rate=0.01, today=day
             )
-            key = f"patients/{day.isoformat()}/patients.csv"
+            files.append((path, PATIENTS.landing_key.format(period=day.isoformat())))
+        month = last_month(today)
+        label = f"{month:%Y-%m}"
+        billing, insurance = Path(tmp) / "billing.csv", Path(tmp) / "insurance.csv"
+        write_billing_csv(billing, month, CLAIM_ROWS, patients=PATIENT_ROWS, dirty=True, defect_rate=0.01)
+        write_insurance_csv(insurance, month, CLAIM_ROWS, patients=PATIENT_ROWS, dirty=True, defect_rate=0.01)
+        files += [
+            (billing, BILLING.landing_key.format(period=label)),
+            (insurance, INSURANCE.landing_key.format(period=label)),
+        ]
+        for path, key in files:
             client.upload_file(str(path), cfg.landing_bucket, key)
             uris.append(f"s3://{cfg.landing_bucket}/{key}")
     return uris

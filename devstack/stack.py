@@ -134,6 +134,7 @@ def up() -> StackState:
 
 
 MAIN_DAG = "patient_data_pipeline"
+CLAIMS_DAG = "monthly_claims_load"
 
 
 def first_run_logical_date(now: dt.datetime, days_seeded: int) -> str:
@@ -148,15 +149,28 @@ def first_run_logical_date(now: dt.datetime, days_seeded: int) -> str:
 
 
 def _trigger_main_job(stack: airflow.AirflowStack) -> str:
-    """Run the main DAG once on the oldest sample file (unless it ran already); return the run's UI address."""
-    from devstack.seed import PATIENT_DAYS
+    """Run the main DAG once on the oldest sample file, then the claims load of last month (its
+    claims refer to those patients), unless they ran already; return the runs' UI addresses."""
+    from devstack.seed import PATIENT_DAYS, last_month
 
     client = stack.client()
     client.wait_for_dag(MAIN_DAG)
-    logical_date = first_run_logical_date(dt.datetime.now(dt.UTC), PATIENT_DAYS)
+    now = dt.datetime.now(dt.UTC)
+    logical_date = first_run_logical_date(now, PATIENT_DAYS)
     existing = client.runs_at(MAIN_DAG, logical_date)  # a restart of today's stack: keep that run
     run_id = existing[0] if existing else client.trigger(MAIN_DAG, logical_date=logical_date)
-    return f"{stack.cfg.api_url}/dags/{MAIN_DAG}/runs/{run_id}"
+    print(f"waiting for {MAIN_DAG} run {run_id} ...", flush=True)
+    client.wait_for_run(MAIN_DAG, run_id, timeout=600)
+    client.wait_for_dag(CLAIMS_DAG)
+    month = last_month(now.date())
+    claims_date = f"{month.isoformat()}T00:00:00Z"  # not the scheduler's 01:00 run of that month
+    existing = client.runs_at(CLAIMS_DAG, claims_date)
+    claims_run = (
+        existing[0]
+        if existing
+        else client.trigger(CLAIMS_DAG, logical_date=claims_date, conf={"period": f"{month:%Y-%m}"})
+    )
+    return f"{stack.cfg.api_url}/dags/{MAIN_DAG}/runs/{run_id} and {stack.cfg.api_url}/dags/{CLAIMS_DAG}/runs/{claims_run}"
 
 
 def down() -> list[str]:

@@ -12,7 +12,7 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-dataplatform",
         "name": "Data Platform",
-        "description": "Shared hooks, sensors, notifiers, callbacks and the YAML pipeline compiler.",
+        "description": "The data platform's loading stack, warehouse hook, landing sensor, notifiers and alerting callbacks.",
         "versions": [__version__],
         "integrations": [
             {"integration-name": "Data Platform", "tags": ["software"]},
@@ -33,7 +33,6 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "Data Platform", "python-modules": ["dataplatform.triggers.landing"]},
         ],
         "notifications": [
-            "dataplatform.notifications.alert.DataPlatformAlertNotifier",
             "dataplatform.notifications.email.AlertEmailNotifier",
         ],
         "config": {

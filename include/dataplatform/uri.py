@@ -46,7 +46,9 @@ def parse_location(location: str) -> Location:
             raise ValueError(f"{location}: file:// URIs need an absolute path (file:///abs/path)")
         return Location(raw=location, scheme="file", path=local)
     if "://" in location:
-        raise ValueError(f"{location}: unsupported scheme; use s3://bucket/key, /abs/path or file:///abs/path")
+        raise ValueError(
+            f"{location}: unsupported scheme; use s3://bucket/key, /abs/path or file:///abs/path"
+        )
     if not os.path.isabs(location):
         raise ValueError(f"{location}: local files need an absolute path")
     return Location(raw=location, scheme="file", path=location)

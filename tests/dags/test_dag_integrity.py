@@ -10,13 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from dataplatform.testing import (
-    IntegrityReport,
-    format_violations,
-    pytest_params,
-    run_integrity,
-    shared_parser,
-)
+from dataplatform.testing import IntegrityReport, format_violations, run_integrity, shared_parser
+from dataplatform.testing.pytest_params import pytest_params
 
 DAGS = Path(__file__).parents[2] / "dags"
 

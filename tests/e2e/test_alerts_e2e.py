@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.e2e.slack_messages import QUIET_SECONDS, log_link, settle
+from tests.support.slack_messages import QUIET_SECONDS, log_link, settle
 
 pytestmark = pytest.mark.e2e
 

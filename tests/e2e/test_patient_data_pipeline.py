@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from dataplatform.etl.patients import rules
-from tests.e2e.slack_messages import log_link, settle
+from tests.support.slack_messages import log_link, settle
 
 pytestmark = pytest.mark.e2e
 

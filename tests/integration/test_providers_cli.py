@@ -14,7 +14,7 @@ import pytest
         ("list", "airflow-provider-dataplatform"),
         ("hooks", "dataplatform.hooks.warehouse.WarehouseHook"),
         ("triggers", "dataplatform.triggers.landing"),
-        ("notifications", "dataplatform.notifications.alert.DataPlatformAlertNotifier"),
+        ("notifications", "dataplatform.notifications.email.AlertEmailNotifier"),
     ],
 )
 def test_airflow_providers_cli_lists_it(command: str, expected: str) -> None:

@@ -1,8 +1,7 @@
 """Failure alerting: Slack (Block Kit) with email fallback, linking to the failed try's log.
 
-Public API: the four callbacks below (wired by :mod:`dataplatform.defaults`), the notifier
-:class:`dataplatform.notifications.DataPlatformAlertNotifier`, and the scheduler listener
-:mod:`dataplatform.alerts.listener` (registered by ``plugins/dataplatform_plugin.py``).
+Public API: the four callbacks below (wired by :mod:`dataplatform.defaults`) and the scheduler
+listener :mod:`dataplatform.alerts.listener` (registered by ``plugins/dataplatform_plugin.py``).
 Module map: ``message`` (content), ``masking``, ``routing``, ``decision`` (final try or not),
 ``slack`` / ``email`` (rendering + sending), ``delivery`` (Slack → email fallback), ``dedup``
 (the alert ledger), ``runstate`` (server task states), ``callbacks``, ``listener``.

@@ -31,7 +31,6 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -176,26 +175,13 @@ class _CoreVariables:
         Variable.delete(key)
 
 
-class MemoryVariables:
-    """Variables in a dict: the same ledger logic without Airflow (tests, tools)."""
+class Variables(Protocol):
+    """Where the ledger keeps its records: Airflow Variables, or any store with these methods."""
 
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def keys(self, prefix: str) -> list[str]:
-        return [k for k in self.values if k.startswith(prefix)]
-
-    def get(self, key: str) -> str | None:
-        return self.values.get(key)
-
-    def set(self, key: str, value: str, description: str) -> None:
-        self.values[key] = value
-
-    def delete(self, key: str) -> None:
-        self.values.pop(key, None)
-
-
-Variables = _SdkVariables | _CoreVariables | MemoryVariables
+    def keys(self, prefix: str) -> list[str]: ...
+    def get(self, key: str) -> str | None: ...
+    def set(self, key: str, value: str, description: str) -> None: ...
+    def delete(self, key: str) -> None: ...
 
 
 def _variables() -> _SdkVariables | _CoreVariables:
@@ -209,8 +195,7 @@ def _variables() -> _SdkVariables | _CoreVariables:
 class VariableLedger:
     """The production ledger: Airflow Variables (Task SDK where available, else the metadata DB).
 
-    ``variables`` fixes the store (e.g. :class:`MemoryVariables`); by default each call picks the
-    one the current process can reach.
+    ``variables`` fixes the store; by default each call picks the one the current process can reach.
     """
 
     def __init__(self, variables: Variables | None = None) -> None:
@@ -299,28 +284,6 @@ class VariableLedger:
         return removed
 
 
-class MemoryLedger(VariableLedger):
-    """The same ledger over :class:`MemoryVariables`: for tests and tools."""
-
-    def __init__(self) -> None:
-        self.memory = MemoryVariables()
-        super().__init__(self.memory)
-
-
-_override: Ledger | None = None
-
-
 def get_ledger() -> Ledger:
-    """The ledger callbacks use: :class:`VariableLedger` unless :func:`use_ledger` says otherwise."""
-    return _override if _override is not None else VariableLedger()
-
-
-@contextlib.contextmanager
-def use_ledger(ledger: Ledger) -> Iterator[Ledger]:
-    """Run the callbacks against another ledger (tests, tools)."""
-    global _override
-    previous, _override = _override, ledger
-    try:
-        yield ledger
-    finally:
-        _override = previous
+    """The ledger callbacks use."""
+    return VariableLedger()

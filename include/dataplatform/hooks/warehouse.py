@@ -109,7 +109,9 @@ class WarehouseHook(PostgresHook):
         """
         cols = check_columns(columns)
         options = sql.SQL("FORMAT csv, FREEZE") if freeze else sql.SQL("FORMAT csv")
-        stmt = sql.SQL("COPY {} ({}) FROM STDIN ({})").format(table_identifier(table), column_list(cols), options)
+        stmt = sql.SQL("COPY {} ({}) FROM STDIN ({})").format(
+            table_identifier(table), column_list(cols), options
+        )
         cur = conn.cursor()
         try:
             with cur.copy(stmt) as copy:
@@ -130,6 +132,7 @@ class WarehouseHook(PostgresHook):
         ``load.connection``.
         """
         cols = check_columns(columns) if columns is not None else None
+        table_identifier(target), table_identifier(source_table)  # bad names fail before connecting
         with self.transaction() as conn:
             lock_timeout = self.settings.lock_timeout
             target_table = lock_target(conn, target, lock_timeout=lock_timeout)

@@ -27,12 +27,24 @@ from dataplatform.warehouse.identifiers import check_identifier
 
 Check = tuple[str, str]
 
-_INT_RANGES = {"smallint": (-(2**15), 2**15 - 1), "integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
+_INT_RANGES = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+}
 _DUCK_INT = {"smallint": "SMALLINT", "integer": "INTEGER", "bigint": "BIGINT"}
 _ISO_DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _ISO_TIME = "[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.][0-9]{1,6})?)?"
 #: strptime codes a format may use, and the text each accepts (fixed widths: nothing lenient).
-_FORMAT_CODES = {"%Y": "[0-9]{4}", "%m": "[0-9]{2}", "%d": "[0-9]{2}", "%H": "[0-9]{2}", "%M": "[0-9]{2}", "%S": "[0-9]{2}", "%f": "[0-9]{1,6}"}
+_FORMAT_CODES = {
+    "%Y": "[0-9]{4}",
+    "%m": "[0-9]{2}",
+    "%d": "[0-9]{2}",
+    "%H": "[0-9]{2}",
+    "%M": "[0-9]{2}",
+    "%S": "[0-9]{2}",
+    "%f": "[0-9]{1,6}",
+}
 ISO_DATE = "%Y-%m-%d"
 ISO_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
 
@@ -118,7 +130,9 @@ class Integer(ColumnType):
 
     def bounds(self) -> tuple[int, int]:
         lo, hi = _INT_RANGES[self.pg]
-        return max(lo, self.ge) if self.ge is not None else lo, min(hi, self.le) if self.le is not None else hi
+        return max(lo, self.ge) if self.ge is not None else lo, min(
+            hi, self.le
+        ) if self.le is not None else hi
 
     def shape(self) -> str:
         return "[+-]?[0-9]+"
@@ -149,7 +163,9 @@ class Decimal(ColumnType):
 
     def __post_init__(self) -> None:
         if not 0 <= self.scale < self.precision <= 38:
-            raise ValueError(f"Decimal needs 0 <= scale < precision <= 38, got ({self.precision}, {self.scale})")
+            raise ValueError(
+                f"Decimal needs 0 <= scale < precision <= 38, got ({self.precision}, {self.scale})"
+            )
         if self.ge is not None and self.gt is not None or self.le is not None and self.lt is not None:
             raise ValueError("Decimal takes one lower bound (ge or gt) and one upper bound (le or lt)")
 
@@ -167,8 +183,20 @@ class Decimal(ColumnType):
     def range_text(self) -> str:
         """``"0 to 9999999999.99, 2 decimals"``, ``"> 0 and < 1000000, 2 decimals"``..."""
         largest = self._largest()
-        lower = (self.ge, True) if self.ge is not None else (self.gt, False) if self.gt is not None else (-largest, True)
-        upper = (self.le, True) if self.le is not None else (self.lt, False) if self.lt is not None else (largest, True)
+        lower = (
+            (self.ge, True)
+            if self.ge is not None
+            else (self.gt, False)
+            if self.gt is not None
+            else (-largest, True)
+        )
+        upper = (
+            (self.le, True)
+            if self.le is not None
+            else (self.lt, False)
+            if self.lt is not None
+            else (largest, True)
+        )
         if lower[1] and upper[1]:
             bounds = f"{lower[0]} to {upper[0]}"
         else:
@@ -234,7 +262,11 @@ class Date(ColumnType):
         if self.formats == (ISO_DATE,):
             return f"TRY_CAST({v} AS DATE)"
         text = f"trim({v}, {literal(' ' + chr(9))})"
-        return "coalesce(" + ", ".join(f"CAST(try_strptime({text}, {literal(f)}) AS DATE)" for f in self.formats) + ")"
+        return (
+            "coalesce("
+            + ", ".join(f"CAST(try_strptime({text}, {literal(f)}) AS DATE)" for f in self.formats)
+            + ")"
+        )
 
     def describe(self) -> str:
         return "date " + " or ".join(_human(f) for f in self.formats)
@@ -299,10 +331,15 @@ class Text(ColumnType):
     def checks(self, name: str, v: str, t: str, ok: str, fast: str) -> list[Check]:
         out: list[Check] = []
         if self.max_length is not None:
-            out.append((f"length({v}) > {self.max_length}", f"{name} is longer than {self.max_length} characters"))
+            out.append(
+                (f"length({v}) > {self.max_length}", f"{name} is longer than {self.max_length} characters")
+            )
         if self.pattern is not None:
             out.append(
-                (f"NOT regexp_full_match({v}, {literal(self.pattern)})", self.pattern_reason or f"{name} does not match {self.pattern}")
+                (
+                    f"NOT regexp_full_match({v}, {literal(self.pattern)})",
+                    self.pattern_reason or f"{name} does not match {self.pattern}",
+                )
             )
         return out
 
@@ -385,4 +422,12 @@ class Column:
 
 
 def _human(fmt: str) -> str:
-    return fmt.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD").replace("%H", "HH").replace("%M", "MM").replace("%S", "SS").replace("%f", "ffffff")
+    return (
+        fmt.replace("%Y", "YYYY")
+        .replace("%m", "MM")
+        .replace("%d", "DD")
+        .replace("%H", "HH")
+        .replace("%M", "MM")
+        .replace("%S", "SS")
+        .replace("%f", "ffffff")
+    )

@@ -69,9 +69,13 @@ class SourceContract:
             raise ValueError(f"contract {self.name}: a column is listed twice in {names}")
         problems = [f"key column {k!r}" for k in self.key if k not in names]
         problems += [f"latest_by column {c!r}" for c in self.latest_by if c not in names]
-        problems += [f"rule {r.reason!r} column {c!r}" for r in self.rules for c in r.columns if c not in names]
+        problems += [
+            f"rule {r.reason!r} column {c!r}" for r in self.rules for c in r.columns if c not in names
+        ]
         if problems:
-            raise ValueError(f"contract {self.name}: unknown {'; '.join(problems)} (columns: {', '.join(names)})")
+            raise ValueError(
+                f"contract {self.name}: unknown {'; '.join(problems)} (columns: {', '.join(names)})"
+            )
         if not self.key:
             raise ValueError(f"contract {self.name}: a key is required")
         if optional := [k for k in self.key if not self.column(k).required]:
@@ -119,7 +123,10 @@ class SourceContract:
 
 def _plain(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
-        return {"kind": type(value).__name__, **{f.name: _plain(getattr(value, f.name)) for f in fields(value)}}
+        return {
+            "kind": type(value).__name__,
+            **{f.name: _plain(getattr(value, f.name)) for f in fields(value)},
+        }
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value

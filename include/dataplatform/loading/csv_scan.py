@@ -88,14 +88,18 @@ def scan_file(path: Path, source: str) -> FileScan:
             offset += len(block)
             last_byte = block[-1:]
     if last_byte == b"\r":
-        raise FatalInputError(source, "bare carriage return (CR not followed by LF) at the end of the file", line)
+        raise FatalInputError(
+            source, "bare carriage return (CR not followed by LF) at the end of the file", line
+        )
     scan.size = offset
     scan.sha256 = sha.hexdigest()
     scan.ends_with_newline = last_byte == b"\n"
     scan.lines = line - 1 if scan.ends_with_newline else line
     free = [d for d in SCAN_DELIMITERS if d not in present]
     if not free:
-        raise FatalInputError(source, "holds every control byte the line scan can split on (0x1c-0x1f, 0x01-0x04)")
+        raise FatalInputError(
+            source, "holds every control byte the line scan can split on (0x1c-0x1f, 0x01-0x04)"
+        )
     scan.delimiter = free[0].decode()
     return scan
 
@@ -130,7 +134,9 @@ def read_header(path: Path, source: str, expected: Sequence[str]) -> None:
         text = first.decode("utf-8")
     except UnicodeDecodeError as err:
         column = err.start + 1 - (len(BOM) if first.startswith(BOM) else 0)
-        raise FatalInputError(source, f"not valid UTF-8 (byte 0x{first[err.start:err.start + 1].hex()} at column {column})", 1) from err
+        raise FatalInputError(
+            source, f"not valid UTF-8 (byte 0x{first[err.start : err.start + 1].hex()} at column {column})", 1
+        ) from err
     text = text.removeprefix("\ufeff").rstrip("\r\n")
     if not text.strip():
         raise FatalInputError(source, "file is empty (no header)", 1)
@@ -193,7 +199,11 @@ def _parse_record(f: io.BufferedReader, line_no: int, width: int, scan: FileScan
         fields = tuple(next(reader))
     except csv.Error as err:
         at_end = not pulled or not pulled[-1].endswith(b"\n")
-        problem = TRUNCATED_LAST_LINE if "unexpected end of data" in str(err) or at_end and "EOF" in str(err) else f"malformed quoting: {err}"
+        problem = (
+            TRUNCATED_LAST_LINE
+            if "unexpected end of data" in str(err) or at_end and "EOF" in str(err)
+            else f"malformed quoting: {err}"
+        )
     except StopIteration:
         problem = TRUNCATED_LAST_LINE
     last_line = line_no + max(len(pulled), 1) - 1

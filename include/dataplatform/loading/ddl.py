@@ -26,7 +26,9 @@ def target_ddl(contract: SourceContract) -> sql.Composed:
     """``CREATE TABLE IF NOT EXISTS`` of the target (+ the partition index and a comment)."""
     cols = [
         sql.SQL("{} {}{}").format(
-            sql.Identifier(c.name), sql.SQL(c.type.pg_type), sql.SQL(" NOT NULL" if c.required or c.name in contract.key else "")
+            sql.Identifier(c.name),
+            sql.SQL(c.type.pg_type),
+            sql.SQL(" NOT NULL" if c.required or c.name in contract.key else ""),
         )
         for c in contract.columns
     ]
@@ -42,14 +44,20 @@ def target_ddl(contract: SourceContract) -> sql.Composed:
     if contract.partition_column:
         parts.append(
             sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
-                _index_name(contract.target, contract.partition_column), target, sql.Identifier(contract.partition_column)
+                _index_name(contract.target, contract.partition_column),
+                target,
+                sql.Identifier(contract.partition_column),
             )
         )
     how = (
-        f"replace per {contract.period} on {contract.partition_column}" if contract.partition_column else f"merge on {', '.join(contract.key)}"
+        f"replace per {contract.period} on {contract.partition_column}"
+        if contract.partition_column
+        else f"merge on {', '.join(contract.key)}"
     )
     parts.append(
-        sql.SQL("COMMENT ON TABLE {} IS {}").format(target, sql.Literal(f"{contract.description} Loaded by the {contract.name} contract ({how})."))
+        sql.SQL("COMMENT ON TABLE {} IS {}").format(
+            target, sql.Literal(f"{contract.description} Loaded by the {contract.name} contract ({how}).")
+        )
     )
     return sql.SQL(";\n").join(parts)
 

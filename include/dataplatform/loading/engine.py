@@ -66,7 +66,7 @@ class DuckSession:
         def run() -> None:
             try:
                 cursor.execute(f"COPY ({query}) TO '{_path(path)}' (FORMAT csv, HEADER false)")
-            except BaseException as err:  # noqa: BLE001 - handed to the caller
+            except BaseException as err:
                 errors.append(err)
 
         thread = threading.Thread(target=run, name="duckdb-copy-file", daemon=True)
@@ -95,7 +95,7 @@ class DuckSession:
         def produce() -> None:
             try:
                 cursor.execute(f"COPY ({query}) TO '/dev/fd/{write_fd}' (FORMAT csv, HEADER false)")
-            except BaseException as err:  # noqa: BLE001 - handed to the caller
+            except BaseException as err:
                 errors.append(err)
             finally:
                 os.close(write_fd)  # DuckDB closed its own descriptor: now the reader sees the end

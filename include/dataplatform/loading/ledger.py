@@ -80,7 +80,9 @@ def ensure_ledger(conn: psycopg.Connection) -> None:
     conn.execute(DDL)
 
 
-def record_load(conn: psycopg.Connection, contract: SourceContract, run: LoadRun, facts: dict[str, Any]) -> int:
+def record_load(
+    conn: psycopg.Connection, contract: SourceContract, run: LoadRun, facts: dict[str, Any]
+) -> int:
     """Insert the ``loaded`` row of this load (in the load's transaction); return its id."""
     row = conn.execute(
         """
@@ -127,20 +129,43 @@ def last_load(conn: psycopg.Connection, contract: SourceContract, run: LoadRun) 
         where += " AND period_start = %(period)s"
     cur = conn.cursor(row_factory=dict_row)
     row = cur.execute(
-        f"SELECT * FROM dataplatform.loads WHERE {where} ORDER BY id DESC LIMIT 1",  # noqa: S608 - fixed text
+        f"SELECT * FROM dataplatform.loads WHERE {where} ORDER BY id DESC LIMIT 1",
         {"target": contract.target, "period": run.period.start},
     ).fetchone()
     if row is None:
         return None
-    counts = {k: row[k] for k in ("rows_read", "rows_rejected", "rows_superseded", "rows_loaded", "inserted", "updated", "unchanged", "deleted")}
-    return LoadRecord(row["id"], row["sha256"], row["fingerprint"], row["period_start"], row["target_rows"], row["status"], row["run_id"], counts)
+    counts = {
+        k: row[k]
+        for k in (
+            "rows_read",
+            "rows_rejected",
+            "rows_superseded",
+            "rows_loaded",
+            "inserted",
+            "updated",
+            "unchanged",
+            "deleted",
+        )
+    }
+    return LoadRecord(
+        row["id"],
+        row["sha256"],
+        row["fingerprint"],
+        row["period_start"],
+        row["target_rows"],
+        row["status"],
+        row["run_id"],
+        counts,
+    )
 
 
 def target_rows(conn: psycopg.Connection, contract: SourceContract, run: LoadRun) -> int:
     """Rows of the target (merge) or of this period's partition (replace)."""
     target = table_identifier(contract.target)
     if contract.partition_column:
-        stmt = sql.SQL("SELECT count(*) FROM {} WHERE {} = %s").format(target, sql.Identifier(contract.partition_column))
+        stmt = sql.SQL("SELECT count(*) FROM {} WHERE {} = %s").format(
+            target, sql.Identifier(contract.partition_column)
+        )
         return int(conn.execute(stmt, (run.period.start,)).fetchone()[0])
     return int(conn.execute(sql.SQL("SELECT count(*) FROM {}").format(target)).fetchone()[0])
 

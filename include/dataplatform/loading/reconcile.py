@@ -54,26 +54,41 @@ def _totals_sql(contract: SourceContract) -> tuple[list[str], sql.Composable]:
     return names, sql.SQL(", ").join(parts)
 
 
-def control_totals(conn: psycopg.Connection, contract: SourceContract, table: str, where: sql.Composable | None = None, params: Any = None) -> dict[str, str]:
+def control_totals(
+    conn: psycopg.Connection,
+    contract: SourceContract,
+    table: str,
+    where: sql.Composable | None = None,
+    params: Any = None,
+) -> dict[str, str]:
     """``{"rows": n, "<decimal column>": sum, ...}`` of ``table`` (as strings: exact decimals in JSON)."""
     names, select = _totals_sql(contract)
     stmt = sql.SQL("SELECT {} FROM {}").format(select, table_identifier(table))
     if where is not None:
         stmt = stmt + sql.SQL(" WHERE ") + where
     row = conn.execute(stmt, params).fetchone()
-    return {"rows": str(row[0]), **{n: str(v if v is not None else Decimal(0)) for n, v in zip(names, row[1:], strict=True)}}
+    return {
+        "rows": str(row[0]),
+        **{n: str(v if v is not None else Decimal(0)) for n, v in zip(names, row[1:], strict=True)},
+    }
 
 
-def check_quarantine(conn: psycopg.Connection, contract: SourceContract, run: LoadRun, source: str, rejected: int) -> None:
+def check_quarantine(
+    conn: psycopg.Connection, contract: SourceContract, run: LoadRun, source: str, rejected: int
+) -> None:
     stmt = sql.SQL("SELECT count(*) FROM {} WHERE logical_date = %s AND source_file = %s").format(
         table_identifier(contract.quarantine)
     )
     kept = int(conn.execute(stmt, (run.period.start, source)).fetchone()[0])
     if kept != rejected:
-        raise ReconciliationError(f"{contract.quarantine} holds {kept} rows of {source}, {rejected} were rejected")
+        raise ReconciliationError(
+            f"{contract.quarantine} holds {kept} rows of {source}, {rejected} were rejected"
+        )
 
 
-def check_target(conn: psycopg.Connection, contract: SourceContract, run: LoadRun, loaded: dict[str, Any]) -> None:
+def check_target(
+    conn: psycopg.Connection, contract: SourceContract, run: LoadRun, loaded: dict[str, Any]
+) -> None:
     """The target still holds what the load wrote (see the module docstring)."""
     target = table_identifier(contract.target)
     written = loaded["inserted"] + loaded["updated"]

@@ -28,7 +28,9 @@ import numpy as np
 BITS_PER_ROW = 32
 MAX_BITS = 1 << 31
 MAX_KEY_BYTES = 24
-_PRIME = np.uint64(0x100000001B3)
+_PRIME_INT = 0x100000001B3
+_PRIME = np.uint64(_PRIME_INT)
+_MASK64 = (1 << 64) - 1
 
 
 class RepeatedKeys:
@@ -57,7 +59,7 @@ class RepeatedKeys:
                     tail = data[end:]
                     if end:
                         self._look(data[:end])
-            except BaseException as err:  # noqa: BLE001 - raised by watch() when the stream ends
+            except BaseException as err:
                 errors.append(err)
                 while pending.get() is not None:  # keep draining so the stream never blocks
                     pass
@@ -101,7 +103,10 @@ class RepeatedKeys:
         for j in range(longest):  # FNV-style over each key's own bytes (not the padding), all lines at once
             h = np.where(j < lengths, (h ^ window[:, j]) * _PRIME, h)
         h = (h ^ (h >> np.uint64(29))) % np.uint64(self._bits)
-        byte, bit = (h >> np.uint64(3)).astype(np.int64), np.left_shift(1, (h & np.uint64(7)).astype(np.uint8))
+        byte, bit = (
+            (h >> np.uint64(3)).astype(np.int64),
+            np.left_shift(1, (h & np.uint64(7)).astype(np.uint8)),
+        )
         seen = (self._bitmap[byte] & bit) != 0
         _, first = np.unique(h, return_index=True)
         again = np.ones(len(h), dtype=bool)
@@ -111,15 +116,25 @@ class RepeatedKeys:
             self.candidates.add((data[starts[i] : starts[i] + lengths[i]].decode(),))
 
     def _python(self, data: bytes, starts: np.ndarray, ends: np.ndarray) -> None:
-        """Lines the vectorised path leaves: parse their key with ``csv`` (rare)."""
+        """Lines the vectorised path leaves: parse their key with ``csv`` (rare), same hash and bitmap."""
         for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
             line = data[s:e].decode("utf-8", "replace")
             try:
                 row = next(csv.reader([line]), [])[: self.width]
-            except csv.Error:  # not a record's start (inside a quoted value): not a key
+            except csv.Error:
                 continue
-            if len(row) == self.width and any(v != "" for v in row):
+            if len(row) < self.width or all(v == "" for v in row):
+                continue
+            text = row[0].encode() if self.width == 1 else ",".join(row).encode()
+            h = len(text)
+            for byte in text:
+                h = ((h ^ byte) * _PRIME_INT) & _MASK64
+            h = (h ^ (h >> 29)) % self._bits
+            byte_index, bit = h >> 3, 1 << (h & 7)
+            if self._bitmap[byte_index] & bit:
                 self.candidates.add(tuple(row))
+            else:
+                self._bitmap[byte_index] |= bit
 
     def csv(self) -> Iterator[bytes]:
         """The candidate keys as CSV (every field quoted: some candidates are not keys at all)."""

@@ -51,8 +51,13 @@ def _ident(qualified: str) -> sql.Identifier:
 def create(conn: psycopg.Connection, contract: SourceContract, tables: StagingTables) -> None:
     """(Re)create both tables of this try, empty, stamped with their creation time."""
     cols = [sql.SQL("line_no bigint NOT NULL, reason text, raw_line text")]
-    cols += [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type.pg_type)) for c in contract.columns]
-    keys = [sql.SQL("{} {}").format(sql.Identifier(k), sql.SQL(contract.column(k).type.pg_type)) for k in contract.key]
+    cols += [
+        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type.pg_type)) for c in contract.columns
+    ]
+    keys = [
+        sql.SQL("{} {}").format(sql.Identifier(k), sql.SQL(contract.column(k).type.pg_type))
+        for k in contract.key
+    ]
     for table, body in ((tables.rows, cols), (tables.dups, keys)):
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(_ident(table)))
         conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} ({})").format(_ident(table), sql.SQL(", ").join(body)))
@@ -68,7 +73,11 @@ def _stamp_created(conn: psycopg.Connection, table: str) -> None:
 def drop_run(conn: psycopg.Connection, contract: SourceContract, dag_id: str, run_id: str) -> list[str]:
     """Drop every staging table of ``contract`` in ``run_id`` (all tries); return their names."""
     pattern = f"^{contract.name}_(rows|dups)__{run_prefix(dag_id, run_id)}_t[0-9]+$"
-    return _drop(conn, "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename ~ %s", (STAGING_SCHEMA, pattern))
+    return _drop(
+        conn,
+        "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename ~ %s",
+        (STAGING_SCHEMA, pattern),
+    )
 
 
 def drop_stale(conn: psycopg.Connection, contract: SourceContract, older_than_days: int) -> list[str]:

@@ -82,10 +82,23 @@ def validate(
                 ensure_tables(conn, contract)
                 previous = None if force else ledger.last_load(conn, contract, run)
                 if previous is not None:
-                    previous = ledger.unchanged_since_last_load(conn, contract, run, csv_scan.file_sha256(local.path))
+                    previous = ledger.unchanged_since_last_load(
+                        conn, contract, run, csv_scan.file_sha256(local.path)
+                    )
             if previous is not None:
-                log.info("%s was loaded unchanged by run %s (load %d): nothing to do", source, previous.run_id, previous.id)
-                return {"skipped": True, "source": source, "previous_load": previous.id, "run": run.as_dict(), **previous.counts}
+                log.info(
+                    "%s was loaded unchanged by run %s (load %d): nothing to do",
+                    source,
+                    previous.run_id,
+                    previous.id,
+                )
+                return {
+                    "skipped": True,
+                    "source": source,
+                    "previous_load": previous.id,
+                    "run": run.as_dict(),
+                    **previous.counts,
+                }
             result = validate_file(hook, contract, local, run, Path(tmp))
         out = {"skipped": False, "run": run.as_dict(), **result.as_dict()}
         if result.reject_ratio > limit:
@@ -99,14 +112,21 @@ def validate(
     return out
 
 
-def deduplicate(contract: SourceContract, validated: dict[str, Any], *, conn_id: str = WAREHOUSE_CONN_ID) -> dict[str, Any]:
+def deduplicate(
+    contract: SourceContract, validated: dict[str, Any], *, conn_id: str = WAREHOUSE_CONN_ID
+) -> dict[str, Any]:
     """Keep one row per key in the staging table (the latest, per the contract)."""
     if validated["skipped"]:
         return {"skipped": True, "superseded": validated["rows_superseded"], "rows": validated["rows_loaded"]}
     with failing_for_good(f"{contract.name} {validated['source']}"), _hook(conn_id).transaction() as conn:
         superseded = dedup.supersede(conn, contract, validated["rows_table"], validated["dups_table"])
     rows = validated["rows_valid"] - superseded
-    log.info("deduplicated %s: %d superseded rows removed, %d rows remain", validated["rows_table"], superseded, rows)
+    log.info(
+        "deduplicated %s: %d superseded rows removed, %d rows remain",
+        validated["rows_table"],
+        superseded,
+        rows,
+    )
     return {"skipped": False, "superseded": superseded, "rows": rows}
 
 
@@ -121,36 +141,54 @@ def load(
     and record the load in the ledger, all in one transaction: every row or none."""
     if validated["skipped"]:  # nothing written: every row of the earlier load is unchanged
         rows = validated["rows_loaded"]
-        return {"skipped": True, "load_id": validated["previous_load"], "rows": rows, "inserted": 0, "updated": 0, "unchanged": rows, "deleted": 0}
+        return {
+            "skipped": True,
+            "load_id": validated["previous_load"],
+            "rows": rows,
+            "inserted": 0,
+            "updated": 0,
+            "unchanged": rows,
+            "deleted": 0,
+        }
     run = LoadRun.from_dict(validated["run"])
     hook = _hook(conn_id)
-    with failing_for_good(f"{contract.name} {validated['source']} -> {contract.target}"):
-        with hook.load_into(contract.target, source_table=validated["rows_table"], columns=contract.header) as target:
-            written_at = target.connection.execute("SELECT now()").fetchone()[0]
-            stamp = {"loaded_at": sql.SQL("now()"), "loaded_by_run": run.run_id}
-            if contract.partition_column:
-                result = target.replace_partition({contract.partition_column: run.period.start}, stamp=stamp)
-            else:
-                result = target.merge(contract.key, stamp=stamp)
-            totals = reconcile.control_totals(target.connection, contract, validated["rows_table"])
-            facts = {
-                "source": validated["source"],
-                "sha256": validated["sha256"],
-                "bytes": validated["bytes"],
-                "rows_read": validated["rows_read"],
-                "rows_rejected": validated["rows_rejected"],
-                "rows_superseded": deduplicated["superseded"],
-                "rows_loaded": result.rows,
-                "inserted": result.inserted,
-                "updated": result.updated,
-                "unchanged": result.unchanged,
-                "deleted": result.deleted,
-                "target_rows": ledger.target_rows(target.connection, contract, run),
-                "totals": totals,
-                "written_at": written_at,
-            }
-            load_id = ledger.record_load(target.connection, contract, run, facts)
-    out = {"skipped": False, "load_id": load_id, **result.as_dict(), "totals": totals, "written_at": written_at.isoformat()}
+    with (
+        failing_for_good(f"{contract.name} {validated['source']} -> {contract.target}"),
+        hook.load_into(
+            contract.target, source_table=validated["rows_table"], columns=contract.header
+        ) as target,
+    ):
+        written_at = target.connection.execute("SELECT now()").fetchone()[0]
+        stamp = {"loaded_at": sql.SQL("now()"), "loaded_by_run": run.run_id}
+        if contract.partition_column:
+            result = target.replace_partition({contract.partition_column: run.period.start}, stamp=stamp)
+        else:
+            result = target.merge(contract.key, stamp=stamp)
+        totals = reconcile.control_totals(target.connection, contract, validated["rows_table"])
+        facts = {
+            "source": validated["source"],
+            "sha256": validated["sha256"],
+            "bytes": validated["bytes"],
+            "rows_read": validated["rows_read"],
+            "rows_rejected": validated["rows_rejected"],
+            "rows_superseded": deduplicated["superseded"],
+            "rows_loaded": result.rows,
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "deleted": result.deleted,
+            "target_rows": ledger.target_rows(target.connection, contract, run),
+            "totals": totals,
+            "written_at": written_at,
+        }
+        load_id = ledger.record_load(target.connection, contract, run, facts)
+    out = {
+        "skipped": False,
+        "load_id": load_id,
+        **result.as_dict(),
+        "totals": totals,
+        "written_at": written_at.isoformat(),
+    }
     log.info("loaded %s into %s: %s", validated["rows_table"], contract.target, out)
     return out
 
@@ -216,7 +254,12 @@ def _record_skip(conn, contract: SourceContract, run: LoadRun, validated: dict[s
 
 
 def cleanup(
-    contract: SourceContract, dag_id: str, run_id: str, *, keep_failed_days: int = 7, conn_id: str = WAREHOUSE_CONN_ID
+    contract: SourceContract,
+    dag_id: str,
+    run_id: str,
+    *,
+    keep_failed_days: int = 7,
+    conn_id: str = WAREHOUSE_CONN_ID,
 ) -> list[str]:
     """Drop this run's staging tables of ``contract``, and those of failed runs older than ``keep_failed_days``."""
     with _hook(conn_id).transaction() as conn:
@@ -226,4 +269,3 @@ def cleanup(
         dropped += staging.drop_stale(conn, contract, keep_failed_days)
     log.info("dropped staging tables: %s", dropped)
     return dropped
-

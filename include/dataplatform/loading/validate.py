@@ -21,7 +21,6 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,7 +97,7 @@ class _Scan(threading.Thread):
             self.records, self.inside = csv_scan.quoted_records(self.result, self.width)
         except UnicodeDecodeError:  # a quoted record that is not UTF-8: name the first bad byte
             self.error = csv_scan.find_bad_utf8(self.local.path, self.local.source)
-        except BaseException as err:  # noqa: BLE001 - handed to the caller
+        except BaseException as err:
             self.error = err
 
     def get(self) -> csv_scan.FileScan:
@@ -113,7 +112,12 @@ class _Load:
     """The parts one validation shares: hook, transaction, DuckDB, contract, tables."""
 
     def __init__(
-        self, hook: WarehouseHook, conn: psycopg.Connection, duck: DuckSession, contract: SourceContract, tables: staging.StagingTables
+        self,
+        hook: WarehouseHook,
+        conn: psycopg.Connection,
+        duck: DuckSession,
+        contract: SourceContract,
+        tables: staging.StagingTables,
     ) -> None:
         self.hook, self.conn, self.duck, self.contract, self.tables = hook, conn, duck, contract, tables
         self.columns = output_columns(contract)
@@ -143,7 +147,9 @@ def validate_file(
         delimiter = csv_scan.SCAN_DELIMITERS[0].decode()
         keys = RepeatedKeys(len(contract.key), expected_rows)
         try:
-            plain = load.copy(checked_rows(contract, plain_records(contract, local.path, delimiter), params), keys)
+            plain = load.copy(
+                checked_rows(contract, plain_records(contract, local.path, delimiter), params), keys
+            )
             scan = scan_thread.get()
         except Exception as err:
             scan_thread.join()
@@ -155,7 +161,9 @@ def validate_file(
         if scan.delimiter != delimiter:  # the file holds that control byte: split lines on another one
             conn.execute(sql.SQL("TRUNCATE {}").format(table_identifier(tables.rows)))
             keys = RepeatedKeys(len(contract.key), expected_rows)
-            plain = load.copy(checked_rows(contract, plain_records(contract, local.path, scan.delimiter), params), keys)
+            plain = load.copy(
+                checked_rows(contract, plain_records(contract, local.path, scan.delimiter), params), keys
+            )
         if plain != scan.unquoted_lines:  # DuckDB and the scan must agree on every line's number
             raise RuntimeError(
                 f"{local.source}: the engine read {plain} lines without quotes but the file has {scan.unquoted_lines} "
@@ -167,10 +175,18 @@ def validate_file(
             write_quoted(scan_thread.records, path, len(contract.columns))
             query = checked_rows(contract, quoted_records_scan(contract, path), params)
             quoted = load.copy(query, None)
-            keys.add(duck.execute(f"SELECT DISTINCT {', '.join(map(quoted_name, contract.key))} FROM ({query}) WHERE reason IS NULL"))
+            keys.add(
+                duck.execute(
+                    f"SELECT DISTINCT {', '.join(map(quoted_name, contract.key))} FROM ({query}) WHERE reason IS NULL"
+                )
+            )
         hook.copy_csv(conn, tables.dups, list(contract.key), keys.csv(), freeze=True)
-        result = Validation(local.source, scan.sha256, scan.size, tables.rows, tables.dups, repeated_keys=len(keys.candidates))
-        result.reasons, retracted = _quarantine(conn, contract, tables, local.source, run, scan, scan_thread.inside)
+        result = Validation(
+            local.source, scan.sha256, scan.size, tables.rows, tables.dups, repeated_keys=len(keys.candidates)
+        )
+        result.reasons, retracted = _quarantine(
+            conn, contract, tables, local.source, run, scan, scan_thread.inside
+        )
         result.rows_read = plain + quoted - retracted
         result.rows_rejected = sum(result.reasons.values())
         result.rows_valid = result.rows_read - result.rows_rejected
@@ -199,7 +215,9 @@ def write_quoted(records: list[csv_scan.QuotedRecord], path: Path, width: int) -
     with open(path, "w", encoding="utf-8", newline="") as f:
         for r in records:
             fields = list(r.fields[:width]) + [None] * (width - len(r.fields))
-            f.write(",".join([str(r.line_no), q(r.raw), q(r.problem), str(len(r.fields)), *map(q, fields)]) + "\n")
+            f.write(
+                ",".join([str(r.line_no), q(r.raw), q(r.problem), str(len(r.fields)), *map(q, fields)]) + "\n"
+            )
 
 
 def _quarantine(
@@ -243,20 +261,28 @@ def _quarantine(
             "period": run.period.start,
         },
     ).fetchall()
-    return {reason: int(n) for reason, n in rows if reason is not None}, next(int(n) for reason, n in rows if reason is None)
+    return {reason: int(n) for reason, n in rows if reason is not None}, next(
+        int(n) for reason, n in rows if reason is None
+    )
 
 
-def _load_references(duck: DuckSession, conn: psycopg.Connection, contract: SourceContract, workdir: Path) -> dict[References, str]:
+def _load_references(
+    duck: DuckSession, conn: psycopg.Connection, contract: SourceContract, workdir: Path
+) -> dict[References, str]:
     """Copy the keys each :class:`References` rule needs from the warehouse into DuckDB tables."""
     tables: dict[References, str] = {}
     for i, rule in enumerate(r for r in contract.rules if isinstance(r, References)):
-        found = conn.execute("SELECT to_regclass(%s)", (table_identifier(rule.table).as_string(conn),)).fetchone()
+        found = conn.execute(
+            "SELECT to_regclass(%s)", (table_identifier(rule.table).as_string(conn),)
+        ).fetchone()
         if found is None or found[0] is None:
-            raise FatalInputError(contract.name, f"rule {rule.reason!r} needs table {rule.table}, which does not exist yet")
+            raise FatalInputError(
+                contract.name, f"rule {rule.reason!r} needs table {rule.table}, which does not exist yet"
+            )
         path = workdir / f"ref_{i}.csv"
-        stmt = sql.SQL("COPY (SELECT DISTINCT {k} FROM {t} WHERE {k} IS NOT NULL) TO STDOUT (FORMAT csv)").format(
-            k=sql.Identifier(rule.table_key), t=table_identifier(rule.table)
-        )
+        stmt = sql.SQL(
+            "COPY (SELECT DISTINCT {k} FROM {t} WHERE {k} IS NOT NULL) TO STDOUT (FORMAT csv)"
+        ).format(k=sql.Identifier(rule.table_key), t=table_identifier(rule.table))
         with open(path, "wb") as f, conn.cursor().copy(stmt) as copy:
             for chunk in copy:
                 f.write(chunk)
@@ -275,6 +301,8 @@ def _engine_error(err: Exception, source: str) -> Exception:
     text = str(err)
     if "duckdb" in type(err).__module__ and ("CSV Error" in text or "Invalid unicode" in text):
         line = _DUCK_LINE.search(text)
-        problem = "line too long (over 2 MiB)" if "maximum line size" in text.lower() else text.splitlines()[0]
+        problem = (
+            "line too long (over 2 MiB)" if "maximum line size" in text.lower() else text.splitlines()[0]
+        )
         return FatalInputError(source, problem, int(line.group(1)) if line else None)
     return err

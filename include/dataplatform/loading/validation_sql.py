@@ -141,11 +141,17 @@ def checked_rows(contract: SourceContract, records: str, params: Params) -> str:
         if shape is not None:
             pattern = literal(rf"[ \t]*(?:{shape})[ \t]*")
             # CASE, not OR: DuckDB evaluates both sides of an OR in a projection, a CASE branch only where needed
-            shapes.append(f"CASE WHEN line_ok THEN true ELSE regexp_full_match({v}, {pattern}) END AS {quoted('ok_' + c.name)}")
-            typed.append(f"CASE WHEN {quoted('ok_' + c.name)} THEN {c.type.typed(v)} END AS {quoted('t_' + c.name)}")
+            shapes.append(
+                f"CASE WHEN line_ok THEN true ELSE regexp_full_match({v}, {pattern}) END AS {quoted('ok_' + c.name)}"
+            )
+            typed.append(
+                f"CASE WHEN {quoted('ok_' + c.name)} THEN {c.type.typed(v)} END AS {quoted('t_' + c.name)}"
+            )
         else:
             typed.append(f"CASE WHEN {v} <> '' THEN {c.type.typed(v)} END AS {quoted('t_' + c.name)}")
-    texts_sql = ", ".join(f"{e} AS {quoted('v_' + c.name)}" for e, c in zip(texts, contract.columns, strict=True))
+    texts_sql = ", ".join(
+        f"{e} AS {quoted('v_' + c.name)}" for e, c in zip(texts, contract.columns, strict=True)
+    )
     joins = []
     for rule, table in params.references.items():
         joins.append(
@@ -154,7 +160,8 @@ def checked_rows(contract: SourceContract, records: str, params: Params) -> str:
         )
     refs = "".join(f", {quoted('r_' + r.column)}.k AS {quoted('ref_' + r.column)}" for r in params.references)
     nul = " ".join(
-        f"WHEN contains(c{i + 1}, chr(0)) THEN {literal(NUL_REASON.format(c.name))}" for i, c in enumerate(contract.columns)
+        f"WHEN contains(c{i + 1}, chr(0)) THEN {literal(NUL_REASON.format(c.name))}"
+        for i, c in enumerate(contract.columns)
     )
     whens = [
         "WHEN problem IS NOT NULL THEN problem",
@@ -166,6 +173,7 @@ def checked_rows(contract: SourceContract, records: str, params: Params) -> str:
     whens += [f"WHEN {rule.condition(ctx)} THEN {literal(rule.reason)}" for rule in contract.rules]
     key = [contract.column(k) for k in contract.key]
     rest = [c for c in contract.columns if c.name not in contract.key]
+
     def value(c: Column) -> str:
         t, v = quoted("t_" + c.name), quoted("v_" + c.name)
         # keys always typed: the stream's repeat check must see 12 and 012 as one key

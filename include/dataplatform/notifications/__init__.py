@@ -1,6 +1,5 @@
-"""Notifier classes of the data platform (registered under ``notifications`` in the provider info)."""
+"""Notifiers of the data platform (alerting uses them; the dependency is one way: alerts -> notifications)."""
 
-from dataplatform.notifications.alert import DataPlatformAlertNotifier
 from dataplatform.notifications.email import AlertEmailNotifier
 
-__all__ = ["AlertEmailNotifier", "DataPlatformAlertNotifier"]
+__all__ = ["AlertEmailNotifier"]

@@ -14,7 +14,15 @@ INSURANCE = SourceContract(
     description="Insurers' decisions on the claims of one month (one row per claim), from the monthly insurance extract.",
     landing_key="insurance/{period}/insurance_data.csv",
     columns=(
-        Column("claim_id", Text(max_length=64, pattern="[A-Za-z0-9_-]+", pattern_reason="claim_id has characters other than letters, digits, - and _"), required=True),
+        Column(
+            "claim_id",
+            Text(
+                max_length=64,
+                pattern="[A-Za-z0-9_-]+",
+                pattern_reason="claim_id has characters other than letters, digits, - and _",
+            ),
+            required=True,
+        ),
         Column("payer_id", Text(max_length=64), required=True),
         Column("payer_name", Text(max_length=200)),
         Column("status", Enum(CLAIM_STATUSES), required=True, normalise="lower"),

@@ -6,7 +6,8 @@
 
     import pytest
 
-    from dataplatform.testing import format_violations, pytest_params, run_integrity, shared_parser
+    from dataplatform.testing import format_violations, run_integrity, shared_parser
+    from dataplatform.testing.pytest_params import pytest_params
 
     DAGS = Path(__file__).parents[2] / "dags"
     shared_parser()  # optional: start the parse worker at collection time
@@ -30,17 +31,7 @@ rules). Each DAG file is parsed alone in a child of one worker process that impo
 (:class:`DagParser`): importing this package imports neither Airflow nor DAG code.
 """
 
-from typing import Any
-
-from dataplatform.testing.integrity import (
-    IntegrityReport,
-    check_dags_folder,
-    dag_files,
-    load_dagbag,
-    pytest_params,
-    run_integrity,
-    run_integrity_many,
-)
+from dataplatform.testing.integrity import IntegrityReport, dag_files, run_integrity, run_integrity_many
 from dataplatform.testing.parser import DagParser, shared_parser
 from dataplatform.testing.policy import (
     DEFAULT_CALLBACK_PREFIX,
@@ -59,25 +50,13 @@ __all__ = [
     "DEFAULT_NOTIFIER_PREFIX",
     "DagParser",
     "FileResult",
-    "IntegrityDagBag",
     "IntegrityReport",
     "Policy",
     "Rule",
     "Violation",
-    "check_dags_folder",
     "dag_files",
     "format_violations",
-    "load_dagbag",
-    "pytest_params",
     "run_integrity",
     "run_integrity_many",
     "shared_parser",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "IntegrityDagBag":  # imports Airflow: loaded on first use only
-        from dataplatform.testing.dagbag import IntegrityDagBag
-
-        return IntegrityDagBag
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

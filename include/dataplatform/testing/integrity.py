@@ -5,7 +5,7 @@ parse of each file, assembled here); ``owner``, ``tags``, ``retries``, ``backoff
 ``failure-callback``, ``doc-md``, ``start-date`` (on each parsed DAG,
 :mod:`~dataplatform.testing.rules`); ``catchup`` and static ``start-date`` (on the source,
 :mod:`~dataplatform.testing.source`). Parsing happens in :class:`~dataplatform.testing.parser.DagParser`
-children: this module never imports Airflow or DAG code, except :func:`load_dagbag`.
+children: this module never imports Airflow or DAG code.
 """
 
 from __future__ import annotations
@@ -14,15 +14,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from dataplatform.testing.parser import DagParser, shared_parser
 from dataplatform.testing.policy import Policy, Rule, Violation
 from dataplatform.testing.results import FileResult
 from dataplatform.testing.rules import names
-
-if TYPE_CHECKING:
-    from dataplatform.testing.dagbag import IntegrityDagBag
 
 
 @dataclass
@@ -40,22 +36,11 @@ class IntegrityReport:
         """Violations of one file (``file`` as shown in violations, e.g. ``dags/foo.py``)."""
         return [v for v in self.violations if v.file == file]
 
-    def for_dag(self, dag_id: str) -> list[Violation]:
-        """Violations attributed to one DAG."""
-        return [v for v in self.violations if v.dag_id == dag_id]
-
-
-def check_dags_folder(
-    dags_folder: Path | str, policy: Policy | None = None, *, parser: DagParser | None = None
-) -> list[Violation]:
-    """Every violation of ``policy`` (default :class:`Policy`) in ``dags_folder``, sorted."""
-    return run_integrity(dags_folder, policy, parser=parser).violations
-
 
 def run_integrity(
     dags_folder: Path | str, policy: Policy | None = None, *, parser: DagParser | None = None
 ) -> IntegrityReport:
-    """Like :func:`check_dags_folder`, with the DAGs found (e.g. to assert the folder has some).
+    """Every violation of ``policy`` (default :class:`Policy`) in ``dags_folder``, and the DAGs found.
 
     ``parser``: where files are parsed (default: the process-wide :func:`shared_parser`).
     """
@@ -152,17 +137,6 @@ def display_path(folder: Path, path: Path | str) -> str:
         return str(path)
 
 
-def load_dagbag(dags_folder: Path | str) -> IntegrityDagBag:
-    """Parse ``dags_folder`` in THIS process like the dag-processor (safe mode, ``.airflowignore``).
-
-    No DB needed. For ad-hoc inspection of DAG objects; the policy itself parses in isolation.
-    Airflow 3.3's ``DagBag`` has no ``include_examples`` argument and never adds example DAGs.
-    """
-    from dataplatform.testing.dagbag import IntegrityDagBag
-
-    return IntegrityDagBag(dag_folder=str(Path(dags_folder).resolve()))
-
-
 def dag_files(dags_folder: Path | str) -> list[str]:
     """DAG file candidates under ``dags_folder`` as shown in violations (``dags/foo.py``), without
     importing Airflow: ``.py`` files mentioning both "airflow" and "dag" (the safe-mode heuristic;
@@ -174,15 +148,3 @@ def dag_files(dags_folder: Path | str) -> list[str]:
         if b"airflow" in text and b"dag" in text and "__pycache__" not in path.parts:
             found.append(display_path(folder, path))
     return found
-
-
-def pytest_params(dags_folder: Path | str) -> list[Any]:
-    """``pytest.param`` per DAG file (id = the file as shown in violations), for per-file tests::
-
-    @pytest.mark.parametrize("dag_file", pytest_params(DAGS))
-    def test_dag_file(report, dag_file):
-        assert not report.for_file(dag_file), format_violations(report.for_file(dag_file))
-    """
-    import pytest
-
-    return [pytest.param(file, id=file) for file in dag_files(dags_folder)]

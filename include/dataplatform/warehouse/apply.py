@@ -87,7 +87,13 @@ class TableLoad:
             self.connection, self.target.ident, self.source.ident, keys, data, self._casts, staged
         )
         stmt = merge_sql.upsert(
-            self.target.ident, self.source.ident, self.columns, keys, self._casts, stamp=stamps, prefilter=prefilter
+            self.target.ident,
+            self.source.ident,
+            self.columns,
+            keys,
+            self._casts,
+            stamp=stamps,
+            prefilter=prefilter,
         )
         try:
             with self.connection.transaction():  # a savepoint: the duplicate-key report can still query

@@ -13,8 +13,8 @@ from typing import Any
 
 from psycopg import sql
 
-from dataplatform.warehouse.identifiers import column_list
 from dataplatform.warehouse.catalog import Table
+from dataplatform.warehouse.identifiers import column_list
 
 
 @dataclass(frozen=True)

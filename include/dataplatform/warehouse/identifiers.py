@@ -5,15 +5,18 @@ Only plain names are accepted (``^[A-Za-z_][A-Za-z0-9_$]*$``, at most 63 charact
 quoted anyway and never formatted into a SQL string. Quoting keeps the case: ``Patients`` names
 the table ``"Patients"``, not ``patients`` (write names as the catalog spells them).
 
-No Airflow import here: cheap to use anywhere.
+No Airflow import here, and psycopg only when a name is quoted: contracts use the checks at DAG
+parse time.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from psycopg import sql
+if TYPE_CHECKING:
+    from psycopg import sql
 
 IDENTIFIER_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 #: Postgres truncates longer names silently (NAMEDATALEN - 1); we refuse them instead.
@@ -60,6 +63,8 @@ def split_table_name(name: object) -> tuple[str | None, str]:
 
 def table_identifier(name: str) -> sql.Identifier:
     """A validated ``table`` / ``schema.table`` as a quoted ``sql.Identifier``."""
+    from psycopg import sql  # not at import: contracts (checked with this module) load at DAG parse time
+
     schema, table = split_table_name(name)
     return sql.Identifier(schema, table) if schema else sql.Identifier(table)
 
@@ -81,6 +86,8 @@ def check_columns(columns: Iterable[str], what: str = "column") -> tuple[str, ..
 
 def column_list(columns: Iterable[str], prefix: str | None = None) -> sql.Composed:
     """``"a", "b"`` (or ``"p"."a", "p"."b"``) for already validated column names."""
+    from psycopg import sql
+
     if prefix is None:
         return sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     return sql.SQL(", ").join(sql.Identifier(prefix, c) for c in columns)

@@ -34,8 +34,8 @@ from collections.abc import Mapping, Sequence
 import psycopg
 from psycopg import sql
 
-from dataplatform.warehouse.identifiers import column_list
 from dataplatform.warehouse.casts import Casts
+from dataplatform.warehouse.identifiers import column_list
 
 #: The prefilter is used when a sample of this many staged rows (stages of at least
 #: PREFILTER_MIN_ROWS rows) is at least PREFILTER_SHARE identical to the target.

@@ -15,12 +15,11 @@ import pytest
 
 from dataplatform.alerts import on_dag_failure, on_dag_success, on_task_failure, on_task_retry
 from dataplatform.alerts.callbacks import handle_dag_failure
-from dataplatform.alerts.dedup import MemoryLedger, use_ledger
 from dataplatform.alerts.delivery import deliver
 from dataplatform.alerts.message import AlertKind, task_alert
 from dataplatform.alerts.routing import Route
-from dataplatform.notifications import DataPlatformAlertNotifier
-from tests.unit.alerts.fakes import dag_context, task_context
+from tests.support.alert_context import dag_context, task_context
+from tests.support.alert_ledger import MemoryLedger
 
 pytestmark = pytest.mark.integration
 
@@ -36,9 +35,10 @@ def run_id() -> str:
 
 
 @pytest.fixture
-def ledger():
-    with use_ledger(MemoryLedger()) as memory:
-        yield memory
+def ledger(monkeypatch):
+    memory = MemoryLedger()
+    monkeypatch.setattr("dataplatform.alerts.callbacks.get_ledger", lambda: memory)
+    return memory
 
 
 @pytest.fixture
@@ -158,7 +158,9 @@ def test_every_channel_down_is_logged_and_never_raises(slack_sink, ledger, run_i
         run_id, secret, default_args={"alert_route": {"slack_conn_id": "nope", "email": []}}
     )
     on_task_failure(ctx)
-    assert ledger.memory.values == {}  # undelivered alerts are not recorded: the run summary will name the task
+    assert (
+        ledger.memory.values == {}
+    )  # undelivered alerts are not recorded: the run summary will name the task
 
 
 def test_duplicate_callbacks_for_one_try_send_one_alert(slack_sink, ledger, run_id):
@@ -218,12 +220,3 @@ def test_run_summary_names_the_killed_task_and_recovery_follows(slack_sink, ledg
     on_dag_success(dag_context(run_id=f"{run_id}_again", reason="success"))  # no second recovery
     assert wait_about(slack_sink, f"{run_id}_again", 1, timeout=1) == []
     assert len(about(slack_sink.messages, run_id)) == 3
-
-
-def test_notifier_class_dispatches_task_and_dag_contexts(slack_sink, ledger, run_id, secret):
-    notifier = DataPlatformAlertNotifier()
-    notifier(failing_context(run_id, secret))
-    notifier(dag_context(run_id=run_id, last_ti=True))
-    task_msg, summary = wait_about(slack_sink, run_id, 2)
-    assert task_msg["text"].startswith("[FAILED] sales_daily.load (try 2/2)")
-    assert summary["text"].startswith(f"[FAILED] sales_daily run {run_id}")

@@ -6,9 +6,10 @@ import pytest
 
 from dataplatform.alerts import on_dag_failure, on_dag_success, on_task_failure, on_task_retry
 from dataplatform.alerts.callbacks import failed_tasks_of_run, handle_task_event
-from dataplatform.alerts.dedup import AlertRecord, MemoryLedger, record_key, use_ledger
+from dataplatform.alerts.dedup import AlertRecord, record_key
 from dataplatform.alerts.settings import AlertSettings
-from tests.unit.alerts.fakes import RUN_ID, task_context
+from tests.support.alert_context import RUN_ID, task_context
+from tests.support.alert_ledger import MemoryLedger
 
 QUIET = AlertSettings(alert_email=("x@corp.test",))
 
@@ -39,8 +40,8 @@ def test_callbacks_never_raise(callback, context, monkeypatch):
     monkeypatch.setenv(
         "AIRFLOW__DATAPLATFORM__ALERT_ROUTES", '{"default": {"slack_conn_id": null, "email": []}}'
     )
-    with use_ledger(MemoryLedger()):
-        callback(context)
+    monkeypatch.setattr("dataplatform.alerts.callbacks.get_ledger", MemoryLedger)
+    callback(context)
 
 
 def test_summary_marks_which_failed_tasks_already_had_their_own_alert():

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataplatform.alerts.dedup import AlertRecord, MemoryLedger, record_key
+from dataplatform.alerts.dedup import AlertRecord, record_key
+from tests.support.alert_ledger import MemoryLedger
 
 
 def test_a_recorded_try_is_seen_and_another_try_is_not():

@@ -10,7 +10,7 @@ from dataplatform.alerts.email import render_email
 from dataplatform.alerts.masking import mask_payload, mask_text, register_connection_secrets
 from dataplatform.alerts.message import AlertKind, FailedTask, dag_failure_alert, task_alert
 from dataplatform.alerts.slack import render_slack
-from tests.unit.alerts.fakes import dag_context, task_context
+from tests.support.alert_context import dag_context, task_context
 
 CONN_PASSWORD = "conn-pw-unit-5c1e9a"
 REGISTERED = "registered-secret-0b77d4"

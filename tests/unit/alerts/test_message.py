@@ -16,7 +16,7 @@ from dataplatform.alerts.message import (
     task_alert,
 )
 from dataplatform.alerts.slack import render_slack
-from tests.unit.alerts.fakes import BASE, RUN_ID, dag_context, task_context
+from tests.support.alert_context import BASE, RUN_ID, dag_context, task_context
 
 
 class WarehouseError(Exception):

@@ -197,7 +197,7 @@ ALERT = _in_module("dataplatform.alerts.callbacks")
         ((ALERT,), True),
         (functools.partial(ALERT), True),
         (_in_module("dataplatform.alerts"), True),
-        (_notifier("dataplatform.notifications.alert"), True),
+        (_notifier("dataplatform.notifications.email"), True),
         ([print], False),
         (_in_module("dataplatform.alertsx"), False),
         (_notifier("acme.notifications"), False),

@@ -1,1 +1,0 @@
-"""Streaming extract/validate/load building blocks shared by the ETL DAGs."""
