@@ -165,6 +165,17 @@ class AirflowClient:
             f"{dag_id}/{run_id} not finished after {timeout}s: {self.task_states(dag_id, run_id)}"
         )
 
+    def asset_events(self, asset_name: str, source_run_id: str | None = None) -> list[dict[str, Any]]:
+        """Events of the Asset named ``asset_name`` (optionally only those a given run emitted)."""
+        assets = self._ok(self.http.get("/assets", params={"name_pattern": asset_name}))["assets"]
+        ids = [a["id"] for a in assets if a["name"] == asset_name]
+        if not ids:
+            return []
+        events = self._ok(self.http.get("/assets/events", params={"asset_id": ids[0], "limit": 100}))[
+            "asset_events"
+        ]
+        return [e for e in events if source_run_id is None or e.get("source_run_id") == source_run_id]
+
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         return self._ok(self.http.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances"))["task_instances"]
 

@@ -8,24 +8,25 @@ from decimal import Decimal
 
 import pytest
 
-from dataplatform.etl.patients import rules
+from dataplatform.sources.patients import PATIENTS
 from tests.support.slack_messages import log_link, settle
 
 pytestmark = pytest.mark.e2e
 
 DAG_ID = "patient_data_pipeline"
-HEADER = "patient_id,name,birth_date,gender,admitted_at,ward,diagnosis_code,billed_amount"
+HEADER = ",".join(PATIENTS.header)
 SELECT_PATIENTS = (
     "SELECT patient_id, name, birth_date, gender, admitted_at, ward, diagnosis_code, billed_amount "
     "FROM public.patients ORDER BY patient_id"
 )
-ALL_TASKS = ("resolve_source", "wait_for_file", "validate", "transform", "load", "reconcile", "cleanup")
+STEPS = ("resolve", "wait_for_file", "validate", "deduplicate", "load", "reconcile", "cleanup")
+ALL_TASKS = tuple(f"patients.{s}" for s in STEPS)
 
 
 @pytest.fixture
 def patients_dag(airflow_stack, warehouse):
     airflow_stack.wait_for_dag(DAG_ID)
-    warehouse.execute("DROP TABLE IF EXISTS public.patients, public.patients_rejected")
+    warehouse.execute("DROP TABLE IF EXISTS public.patients, public.patients_rejected, dataplatform.loads")
     return airflow_stack
 
 
@@ -44,7 +45,7 @@ def run_for(client, day: str, **conf) -> tuple[str, str]:
     return run_id, client.wait_for_run(DAG_ID, run_id, timeout=240)
 
 
-def test_clean_file_loads_exact_rows(patients_dag, s3_server, warehouse):
+def test_clean_file_loads_exact_rows_and_emits_the_asset(patients_dag, s3_server, warehouse):
     day = "2026-10-01"
     land(
         s3_server,
@@ -78,11 +79,13 @@ def test_clean_file_loads_exact_rows(patients_dag, s3_server, warehouse):
             None,
         ),
     ]
-    assert "rows_read': 2" in patients_dag.task_log(DAG_ID, run_id, "reconcile")
+    assert "'rows_read': 2" in patients_dag.task_log(DAG_ID, run_id, "patients.reconcile")
     assert warehouse.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'staging'").fetchone()[0] == 0
+    [event] = patients_dag.asset_events("warehouse.public.patients", source_run_id=run_id)
+    assert (event["extra"]["loaded"], event["extra"]["inserted"], event["extra"]["skipped"]) == (2, 2, False)
 
 
-def test_dirty_file_quarantines_exact_rows_and_rerun_is_identical(patients_dag, s3_server, warehouse):
+def test_dirty_file_quarantines_exact_rows_and_a_rerun_rewrites_nothing(patients_dag, s3_server, warehouse):
     day = "2026-10-02"
     good = [f"{i},P{i},1990-01-01,F,2026-01-01 10:00:00,icu,I10,1.00" for i in range(1, 41)]
     land(
@@ -105,7 +108,7 @@ def test_dirty_file_quarantines_exact_rows_and_rerun_is_identical(patients_dag, 
         "SELECT line_no, reason FROM public.patients_rejected WHERE logical_date = %s ORDER BY line_no",
         (day,),
     ).fetchall()
-    assert rejected == [(42, rules.BIRTH_DATE_FUTURE), (43, rules.PATIENT_ID_NOT_INT)]
+    assert rejected == [(42, "birth_date is in the future"), (43, "patient_id is not an integer")]
     table = warehouse.execute("SELECT *, xmin::text FROM public.patients ORDER BY patient_id").fetchall()
     assert len(table) == 40 and table[4][1] == "P5"  # the later admission won
 
@@ -121,11 +124,15 @@ def test_dirty_file_quarantines_exact_rows_and_rerun_is_identical(patients_dag, 
         ).fetchall()
         == rejected
     )
-    assert "'unchanged': 40" in patients_dag.task_log(DAG_ID, run_id, "load", try_number=2)
+    log = patients_dag.task_log(DAG_ID, run_id, "patients.reconcile", try_number=2)
+    assert "'skipped': True" in log and "'unchanged': 40" in log
 
 
-def test_failure_mid_load_leaves_target_unchanged_and_retry_loads(patients_dag, s3_server, warehouse):
-    from dataplatform.etl.patients.pipeline import ensure_tables
+def test_failure_mid_load_leaves_target_unchanged_and_retry_loads(
+    patients_dag, s3_server, warehouse, test_config
+):
+    from dataplatform.hooks.warehouse import WarehouseHook
+    from dataplatform.loading.ddl import ensure_tables
 
     day = "2026-10-03"
     land(
@@ -135,21 +142,24 @@ def test_failure_mid_load_leaves_target_unchanged_and_retry_loads(patients_dag, 
         + "\n"
         + "".join(f"{i},P{i},1990-01-01,F,2026-01-01 10:00:00,icu,I10,1.00\n" for i in range(1, 101)),
     )
-    ensure_tables()  # same warehouse as the stack's warehouse_db
+    with WarehouseHook().transaction() as conn:  # same warehouse as the stack's warehouse_db
+        ensure_tables(conn, PATIENTS)
     warehouse.execute("""
         DROP SEQUENCE IF EXISTS e2e_fail_once; CREATE SEQUENCE e2e_fail_once;
         CREATE OR REPLACE FUNCTION e2e_fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN IF NEW.patient_id = 50 AND nextval('e2e_fail_once') = 1 THEN
-          RAISE EXCEPTION 'injected failure mid-load'; END IF; RETURN NEW; END $$;
+          RAISE EXCEPTION 'injected failure mid-load' USING ERRCODE = '40001'; END IF; RETURN NEW; END $$;
         CREATE TRIGGER e2e_fail_once BEFORE INSERT ON public.patients
           FOR EACH ROW EXECUTE FUNCTION e2e_fail_once();
     """)
     try:
         run_id, state = run_for(patients_dag, day)
         assert state == "success", patients_dag.task_states(DAG_ID, run_id)
-        load = next(t for t in patients_dag.task_instances(DAG_ID, run_id) if t["task_id"] == "load")
-        assert load["try_number"] == 2
-        assert "injected failure mid-load" in patients_dag.task_log(DAG_ID, run_id, "load", try_number=1)
+        load = next(t for t in patients_dag.task_instances(DAG_ID, run_id) if t["task_id"] == "patients.load")
+        assert load["try_number"] == 2  # a serialization failure is retried
+        assert "injected failure mid-load" in patients_dag.task_log(
+            DAG_ID, run_id, "patients.load", try_number=1
+        )
         # try 1 inserted 49 rows before failing: none of them survived its rollback
         assert warehouse.execute("SELECT nextval('e2e_fail_once')").fetchone()[0] == 3
         assert warehouse.execute("SELECT count(*), min(loaded_by_run) FROM public.patients").fetchone() == (
@@ -157,9 +167,9 @@ def test_failure_mid_load_leaves_target_unchanged_and_retry_loads(patients_dag, 
             run_id,
         )
     finally:
-        warehouse.execute("""
-            DROP TRIGGER IF EXISTS e2e_fail_once ON public.patients;
-            DROP SEQUENCE IF EXISTS e2e_fail_once""")
+        warehouse.execute(
+            "DROP TRIGGER IF EXISTS e2e_fail_once ON public.patients; DROP SEQUENCE IF EXISTS e2e_fail_once"
+        )
 
 
 @pytest.mark.parametrize(
@@ -190,12 +200,13 @@ def test_fatal_input_fails_the_run_naming_file_and_problem(
         s3_server.put_object(Bucket="landing", Key=key, Body=body.encode("utf-8", "surrogateescape"))
     run_id, state = run_for(patients_dag, day, wait_timeout_seconds=5)
     assert state == "failed"
+    task_id = f"patients.{failed_task}"
     states = patients_dag.task_states(DAG_ID, run_id)
-    assert states[failed_task] == "failed", states
-    assert states["load"] != "success"
-    task = next(t for t in patients_dag.task_instances(DAG_ID, run_id) if t["task_id"] == failed_task)
+    assert states[task_id] == "failed", states
+    assert states["patients.load"] != "success"
+    task = next(t for t in patients_dag.task_instances(DAG_ID, run_id) if t["task_id"] == task_id)
     assert task["try_number"] == 1, "bad input must not be retried"
-    assert message in patients_dag.task_log(DAG_ID, run_id, failed_task)
+    assert message in patients_dag.task_log(DAG_ID, run_id, task_id)
     assert warehouse.execute("SELECT to_regclass('public.patients')").fetchone()[0] is None or (
         warehouse.execute("SELECT count(*) FROM public.patients").fetchone()[0] == 0
     )
@@ -203,7 +214,7 @@ def test_fatal_input_fails_the_run_naming_file_and_problem(
     alerts = settle(slack_sink, run_id, 2)
     heads = sorted(m["text"].split("\n")[0] for m in alerts)
     assert len(alerts) == 2, heads
-    task_alert = next(m for m in alerts if m["text"].startswith(f"[FAILED] {DAG_ID}.{failed_task} (try 1/"))
-    assert log_link(patients_dag, DAG_ID, run_id, failed_task, 1) in json.dumps(task_alert)
+    task_alert = next(m for m in alerts if m["text"].startswith(f"[FAILED] {DAG_ID}.{task_id} (try 1/"))
+    assert log_link(patients_dag, DAG_ID, run_id, task_id, 1) in json.dumps(task_alert)
     assert message.split(": ", 1)[-1][:40] in json.dumps(task_alert, ensure_ascii=False)
     assert any(h.startswith(f"[FAILED] {DAG_ID} run {run_id}: 1 failed task") for h in heads), heads

@@ -33,7 +33,9 @@ def check_rows(
     for i, fields in enumerate(rows, start=2):
         padded = list(fields[:width]) + [None] * (width - len(fields))
         raw = ",".join(fields) + ('"' if slow else "")
-        values.append("(" + ", ".join([str(i), literal(raw), "NULL", str(len(fields)), *map(literal, padded)]) + ")")
+        values.append(
+            "(" + ", ".join([str(i), literal(raw), "NULL", str(len(fields)), *map(literal, padded)]) + ")"
+        )
     cols = ", ".join(["line_no", "raw", "problem", "nfields", *(f"c{i + 1}" for i in range(width))])
     records = f"SELECT * FROM (VALUES {', '.join(values)}) AS r({cols})"
     with tempfile.TemporaryDirectory() as tmp, DuckSession(Path(tmp)) as duck:

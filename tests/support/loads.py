@@ -11,7 +11,14 @@ from dataplatform.loading.period import LoadRun, Period
 from dataplatform.sources import CONTRACTS
 
 
-def load_run(contract: SourceContract, day: str, run_id: str = "scheduled__1", try_number: int = 1, *, period: str | None = None) -> LoadRun:
+def load_run(
+    contract: SourceContract,
+    day: str,
+    run_id: str = "scheduled__1",
+    try_number: int = 1,
+    *,
+    period: str | None = None,
+) -> LoadRun:
     """The run of ``day`` (its date rules' "today"), for the period holding it (or ``period``)."""
     date = dt.date.fromisoformat(day)
     kind = contract.period
@@ -48,4 +55,6 @@ def table(conn, name: str, order: str = "1", where: str = "true") -> list[tuple]
 
 def quarantined(conn, contract: SourceContract) -> list[tuple]:
     """(line_no, reason, raw_line) of the quarantine, by line."""
-    return conn.execute(f"SELECT line_no, reason, raw_line FROM {contract.quarantine} ORDER BY line_no").fetchall()
+    return conn.execute(
+        f"SELECT line_no, reason, raw_line FROM {contract.quarantine} ORDER BY line_no"
+    ).fetchall()

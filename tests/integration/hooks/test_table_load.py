@@ -38,7 +38,9 @@ def merge(**kw):
 
 
 def snapshot(conn):
-    return conn.execute("SELECT id, name, amount, month, loaded_by, xmin::text FROM hooktest.t ORDER BY id").fetchall()
+    return conn.execute(
+        "SELECT id, name, amount, month, loaded_by, xmin::text FROM hooktest.t ORDER BY id"
+    ).fetchall()
 
 
 def test_merge_into_empty_then_changes_only_what_changed(db):
@@ -89,9 +91,14 @@ def test_rows_outside_the_partition_fail_and_change_nothing(db):
     merge()
     before = snapshot(db)
     stage(db, [(1, 2, "b", 1, "2026-10-01"), (2, 3, "c", 1, "2026-12-01")])
-    with pytest.raises(WarehouseLoadError, match=r"rows outside partition month='2026-10-01' .*month=2026-12-01 \(1 rows\)"):
-        with WarehouseHook().load_into("hooktest.t", source_table="hooktest.s") as load:
-            load.replace_partition({"month": "2026-10-01"})
+    with (
+        pytest.raises(
+            WarehouseLoadError,
+            match=r"rows outside partition month='2026-10-01' .*month=2026-12-01 \(1 rows\)",
+        ),
+        WarehouseHook().load_into("hooktest.t", source_table="hooktest.s") as load,
+    ):
+        load.replace_partition({"month": "2026-10-01"})
     assert snapshot(db) == before
 
 
@@ -104,9 +111,11 @@ def test_rows_outside_the_partition_fail_and_change_nothing(db):
     ],
 )
 def test_bad_targets_and_keys_are_named(db, target, key, message):
-    with pytest.raises(WarehouseLoadError, match=message):
-        with WarehouseHook().load_into(target, source_table="hooktest.s") as load:
-            load.merge(key)
+    with (
+        pytest.raises(WarehouseLoadError, match=message),
+        WarehouseHook().load_into(target, source_table="hooktest.s") as load,
+    ):
+        load.merge(key)
 
 
 def test_a_locked_target_fails_after_lock_timeout_as_a_transient_error(db, test_config):
@@ -137,7 +146,9 @@ def test_readers_are_not_blocked_by_a_load(db, test_config):
         assert started.wait(10)
         with psycopg.connect(test_config.pg_uri(test_config.warehouse_db)) as reader:
             reader.execute("SET lock_timeout = '1s'")
-            assert reader.execute("SELECT count(*) FROM hooktest.t").fetchone() == (0,)  # the load is not committed
+            assert reader.execute("SELECT count(*) FROM hooktest.t").fetchone() == (
+                0,
+            )  # the load is not committed
     finally:
         release.set()
         worker.join()

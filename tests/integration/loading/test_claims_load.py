@@ -31,22 +31,30 @@ def wh(warehouse, tmp_path):
     return warehouse
 
 
-def billing_file(tmp_path, month: dt.date, rows: int = 3000, **kw) -> tuple[str, billing_samples.GeneratedFile]:
+def billing_file(
+    tmp_path, month: dt.date, rows: int = 3000, **kw
+) -> tuple[str, billing_samples.GeneratedFile]:
     path = tmp_path / f"billing_{month:%Y%m}.csv"
     generated = billing_samples.write_billing_csv(path, month, rows, patients=PATIENTS_N, **kw)
     return str(path), generated
 
 
 def load_month(contract, source: str, month: dt.date, run_id: str = "scheduled__m", **kw):
-    return run_steps(contract, source, load_run(contract, "2026-12-01", run_id, period=f"{month:%Y-%m}"), **kw)
+    return run_steps(
+        contract, source, load_run(contract, "2026-12-01", run_id, period=f"{month:%Y-%m}"), **kw
+    )
 
 
 def test_a_clean_month_loads_every_claim(wh, tmp_path):
     source, generated = billing_file(tmp_path, OCTOBER)
     summary = load_month(BILLING, source, OCTOBER)
     assert (summary["loaded"], summary["rejected"], summary["superseded"]) == (generated.rows, 0, 0)
-    row = wh.execute("SELECT count(*), min(billing_month), max(billing_month), sum(amount) FROM public.billing_claims").fetchone()
-    expected = sum(Decimal(c.amount) for c in billing_samples.claims(OCTOBER, 3000, patients=PATIENTS_N, seed=7))
+    row = wh.execute(
+        "SELECT count(*), min(billing_month), max(billing_month), sum(amount) FROM public.billing_claims"
+    ).fetchone()
+    expected = sum(
+        Decimal(c.amount) for c in billing_samples.claims(OCTOBER, 3000, patients=PATIENTS_N, seed=7)
+    )
     assert row == (3000, OCTOBER, OCTOBER, expected)
 
 
@@ -63,13 +71,22 @@ def test_each_billing_defect_is_quarantined_with_its_reason(wh, tmp_path):
 
 def test_each_insurance_defect_is_quarantined_with_its_reason(wh, tmp_path):
     path = tmp_path / "insurance.csv"
-    generated = insurance_samples.write_insurance_csv(path, OCTOBER, 20000, patients=PATIENTS_N, dirty=True, defect_rate=0.04)
+    generated = insurance_samples.write_insurance_csv(
+        path, OCTOBER, 20000, patients=PATIENTS_N, dirty=True, defect_rate=0.04
+    )
     summary = load_month(INSURANCE, str(path), OCTOBER)
     assert summary["reasons"] == dict(generated.expected_reasons(insurance_samples.DEFECTS))
     assert summary["superseded"] == generated.duplicates > 0
     # a repeated claim: the latest decision wins
-    assert wh.execute("SELECT count(*) FROM public.insurance_claims WHERE status = 'submitted' AND decision_date IS NOT NULL").fetchone()[0] == 0
-    denied = wh.execute("SELECT count(*) FROM public.insurance_claims WHERE status = 'denied' AND paid_amount IS NOT NULL").fetchone()
+    assert (
+        wh.execute(
+            "SELECT count(*) FROM public.insurance_claims WHERE status = 'submitted' AND decision_date IS NOT NULL"
+        ).fetchone()[0]
+        == 0
+    )
+    denied = wh.execute(
+        "SELECT count(*) FROM public.insurance_claims WHERE status = 'denied' AND paid_amount IS NOT NULL"
+    ).fetchone()
     assert denied == (0,)
 
 
@@ -96,9 +113,13 @@ def test_a_month_rerun_replaces_that_month_only(wh, tmp_path):
     smaller, _ = billing_file(tmp_path, OCTOBER, 700, seed=9)  # October again, corrected: fewer claims
     again = load_month(BILLING, smaller, OCTOBER, "manual__oct2")
     assert (again["inserted"], again["deleted"]) == (700, 1000)
-    counts = wh.execute("SELECT billing_month, count(*) FROM public.billing_claims GROUP BY 1 ORDER BY 1").fetchall()
+    counts = wh.execute(
+        "SELECT billing_month, count(*) FROM public.billing_claims GROUP BY 1 ORDER BY 1"
+    ).fetchall()
     assert counts == [(OCTOBER, 700), (NOVEMBER, 1200)]
-    assert table(wh, "public.billing_claims", "claim_id", "billing_month = '2026-11-01'") == november_rows  # untouched
+    assert (
+        table(wh, "public.billing_claims", "claim_id", "billing_month = '2026-11-01'") == november_rows
+    )  # untouched
 
 
 def test_rerunning_an_unchanged_month_rewrites_nothing(wh, tmp_path):

@@ -48,10 +48,46 @@ def test_clean_file_gives_exact_table_contents(wh, tmp_path):
     summary = run_steps(PATIENTS, source, load_run(PATIENTS, DAY))
     assert (summary["rows_read"], summary["inserted"], summary["rejected"]) == (4, 4, 0)
     assert wh.execute(SELECT).fetchall() == [
-        (1, "Smith, Jr.", dt.date(1980, 5, 1), "F", dt.datetime(2026, 1, 2, 8), "icu", "I10", Decimal("100.50")),
-        (2, "Robert'); DROP TABLE patients;--", None, "M", dt.datetime(2026, 1, 3, 9, 30), "er", "E11.9", None),
-        (3, "Multi\r\nLine", dt.date(1975, 12, 31), "X", dt.datetime(2026, 1, 4, 10), None, "R07.9", Decimal("0.00")),
-        (4, "  Padded  ", dt.date(1970, 1, 1), "M", dt.datetime(2026, 1, 5, 10), "   ", "E11", Decimal("0.50")),
+        (
+            1,
+            "Smith, Jr.",
+            dt.date(1980, 5, 1),
+            "F",
+            dt.datetime(2026, 1, 2, 8),
+            "icu",
+            "I10",
+            Decimal("100.50"),
+        ),
+        (
+            2,
+            "Robert'); DROP TABLE patients;--",
+            None,
+            "M",
+            dt.datetime(2026, 1, 3, 9, 30),
+            "er",
+            "E11.9",
+            None,
+        ),
+        (
+            3,
+            "Multi\r\nLine",
+            dt.date(1975, 12, 31),
+            "X",
+            dt.datetime(2026, 1, 4, 10),
+            None,
+            "R07.9",
+            Decimal("0.00"),
+        ),
+        (
+            4,
+            "  Padded  ",
+            dt.date(1970, 1, 1),
+            "M",
+            dt.datetime(2026, 1, 5, 10),
+            "   ",
+            "E11",
+            Decimal("0.50"),
+        ),
     ]
 
 
@@ -73,7 +109,9 @@ def test_dirty_rows_are_quarantined_with_line_raw_reason_and_run(wh, tmp_path):
     source = write(tmp_path, "\n".join(lines))
     with pytest.raises(AirflowFailException, match="10 of 11 rows rejected"):
         run_steps(PATIENTS, source, load_run(PATIENTS, DAY))  # over the 5 % threshold
-    assert wh.execute("SELECT to_regclass('public.patients') IS NULL OR NOT EXISTS (SELECT FROM public.patients)").fetchone()[0]
+    assert wh.execute(
+        "SELECT to_regclass('public.patients') IS NULL OR NOT EXISTS (SELECT FROM public.patients)"
+    ).fetchone()[0]
     assert quarantined(wh, PATIENTS) == [
         (3, "patient_id is empty", lines[2]),
         (4, "patient_id is not an integer", lines[3]),
@@ -82,19 +120,34 @@ def test_dirty_rows_are_quarantined_with_line_raw_reason_and_run(wh, tmp_path):
         (8, "billed_amount is not a number", lines[6]),
         (9, "billed_amount is out of range (0 to 9999999999.99, 2 decimals)", lines[7]),
         (10, "wrong number of fields", lines[8]),
-        (11, "name contains a NUL byte (0x00), which PostgreSQL text cannot store", lines[9].replace("\x00", "\\x00")),
+        (
+            11,
+            "name contains a NUL byte (0x00), which PostgreSQL text cannot store",
+            lines[9].replace("\x00", "\\x00"),
+        ),
         (12, "billed_amount is out of range (0 to 9999999999.99, 2 decimals)", lines[10]),
         (13, "truncated last line", lines[11]),
     ]
-    meta = wh.execute(f"SELECT DISTINCT run_id, logical_date, source_file FROM {PATIENTS.quarantine}").fetchall()
+    meta = wh.execute(
+        f"SELECT DISTINCT run_id, logical_date, source_file FROM {PATIENTS.quarantine}"
+    ).fetchall()
     assert meta == [("scheduled__1", dt.date(2026, 11, 20), source)]
     assert wh.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'staging'").fetchone()[0] == 0
 
 
 def test_dirty_rows_under_threshold_load_the_rest(wh, tmp_path):
-    source = write(tmp_path, "\n".join([HEADER, *(good(i) for i in range(1, 40)), "40,Bad,1990-01-01,F,2026-01-01 10:00:00,icu,I10,lots"]))
+    source = write(
+        tmp_path,
+        "\n".join(
+            [HEADER, *(good(i) for i in range(1, 40)), "40,Bad,1990-01-01,F,2026-01-01 10:00:00,icu,I10,lots"]
+        ),
+    )
     summary = run_steps(PATIENTS, source, load_run(PATIENTS, DAY), max_reject_ratio=0.05)
-    assert (summary["loaded"], summary["rejected"], summary["reasons"]) == (39, 1, {"billed_amount is not a number": 1})
+    assert (summary["loaded"], summary["rejected"], summary["reasons"]) == (
+        39,
+        1,
+        {"billed_amount is not a number": 1},
+    )
 
 
 def test_duplicates_keep_the_latest_admission_and_are_counted(wh, tmp_path):
@@ -108,7 +161,10 @@ def test_duplicates_keep_the_latest_admission_and_are_counted(wh, tmp_path):
     ]
     summary = run_steps(PATIENTS, write(tmp_path, "\n".join([HEADER, *rows]) + "\n"), load_run(PATIENTS, DAY))
     assert (summary["rows_read"], summary["loaded"], summary["superseded"]) == (6, 2, 4)
-    assert wh.execute("SELECT name FROM public.patients ORDER BY patient_id").fetchall() == [("Newest",), ("Later line wins",)]
+    assert wh.execute("SELECT name FROM public.patients ORDER BY patient_id").fetchall() == [
+        ("Newest",),
+        ("Later line wins",),
+    ]
 
 
 def test_rerun_of_an_unchanged_file_rewrites_nothing(wh, tmp_path):
@@ -117,11 +173,21 @@ def test_rerun_of_an_unchanged_file_rewrites_nothing(wh, tmp_path):
     before, rejected = table(wh, "public.patients"), quarantined(wh, PATIENTS)
 
     again = run_steps(PATIENTS, str(generated.path), load_run(PATIENTS, DAY, "scheduled__a", try_number=2))
-    forced = run_steps(PATIENTS, str(generated.path), load_run(PATIENTS, DAY, "scheduled__a", try_number=3), force=True)
+    forced = run_steps(
+        PATIENTS, str(generated.path), load_run(PATIENTS, DAY, "scheduled__a", try_number=3), force=True
+    )
 
     assert first["inserted"] == first["loaded"] > 0 and not first["skipped"]
-    assert again["skipped"] and (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, first["loaded"])
-    assert not forced["skipped"] and (forced["inserted"], forced["updated"], forced["unchanged"]) == (0, 0, first["loaded"])
+    assert again["skipped"] and (again["inserted"], again["updated"], again["unchanged"]) == (
+        0,
+        0,
+        first["loaded"],
+    )
+    assert not forced["skipped"] and (forced["inserted"], forced["updated"], forced["unchanged"]) == (
+        0,
+        0,
+        first["loaded"],
+    )
     assert table(wh, "public.patients") == before  # same rows, same xmin: nothing rewritten
     assert quarantined(wh, PATIENTS) == rejected
     statuses = wh.execute("SELECT status FROM dataplatform.loads ORDER BY id").fetchall()
@@ -138,12 +204,26 @@ def test_a_changed_table_is_not_skipped(wh, tmp_path):
 
 def test_only_new_and_changed_rows_get_the_new_run_and_load_time(wh, tmp_path):
     rows = [good(i) for i in range(1, 5)]
-    run_steps(PATIENTS, write(tmp_path, "\n".join([HEADER, *rows]), "a.csv"), load_run(PATIENTS, DAY, "scheduled__a"))
-    before = {r[0]: r[1:] for r in wh.execute("SELECT patient_id, loaded_at, loaded_by_run, xmin::text FROM public.patients")}
+    run_steps(
+        PATIENTS,
+        write(tmp_path, "\n".join([HEADER, *rows]), "a.csv"),
+        load_run(PATIENTS, DAY, "scheduled__a"),
+    )
+    before = {
+        r[0]: r[1:]
+        for r in wh.execute("SELECT patient_id, loaded_at, loaded_by_run, xmin::text FROM public.patients")
+    }
     rows[1] = good(2, "P2 renamed")
-    second = run_steps(PATIENTS, write(tmp_path, "\n".join([HEADER, *rows, good(5)]), "b.csv"), load_run(PATIENTS, "2026-11-21", "scheduled__b"))
+    second = run_steps(
+        PATIENTS,
+        write(tmp_path, "\n".join([HEADER, *rows, good(5)]), "b.csv"),
+        load_run(PATIENTS, "2026-11-21", "scheduled__b"),
+    )
     assert (second["inserted"], second["updated"], second["unchanged"]) == (1, 1, 3)
-    after = {r[0]: r[1:] for r in wh.execute("SELECT patient_id, loaded_at, loaded_by_run, xmin::text FROM public.patients")}
+    after = {
+        r[0]: r[1:]
+        for r in wh.execute("SELECT patient_id, loaded_at, loaded_by_run, xmin::text FROM public.patients")
+    }
     assert {k: after[k] for k in (1, 3, 4)} == {k: before[k] for k in (1, 3, 4)}
     assert after[2][1] == after[5][1] == "scheduled__b" and after[2][0] == after[5][0] > before[2][0]
 
@@ -158,7 +238,11 @@ def test_generated_dirty_file_counts_match_the_generator(wh, tmp_path):
 
 def test_failure_mid_merge_leaves_the_target_unchanged_and_the_retry_loads(wh, tmp_path):
     source = write(tmp_path, "\n".join([HEADER, *(good(i) for i in range(1, 101))]))
-    run_steps(PATIENTS, write(tmp_path, "\n".join([HEADER, good(1, "before")]), "first.csv"), load_run(PATIENTS, "2026-11-19"))
+    run_steps(
+        PATIENTS,
+        write(tmp_path, "\n".join([HEADER, good(1, "before")]), "first.csv"),
+        load_run(PATIENTS, "2026-11-19"),
+    )
     before = table(wh, "public.patients")
     wh.execute("""
         CREATE SEQUENCE fail_once;
@@ -178,7 +262,9 @@ def test_failure_mid_merge_leaves_the_target_unchanged_and_the_retry_loads(wh, t
         steps.reconcile_load(PATIENTS, validated, deduplicated, loaded)
         assert (loaded["inserted"], loaded["updated"]) == (99, 1)
     finally:
-        wh.execute("DROP TRIGGER fail_on_50 ON public.patients; DROP FUNCTION fail_on_50(); DROP SEQUENCE fail_once")
+        wh.execute(
+            "DROP TRIGGER fail_on_50 ON public.patients; DROP FUNCTION fail_on_50(); DROP SEQUENCE fail_once"
+        )
 
 
 @pytest.mark.parametrize(
@@ -189,9 +275,21 @@ def test_failure_mid_merge_leaves_the_target_unchanged_and_the_retry_loads(wh, t
         (HEADER.encode() + b"\n\n\n", "file has a header but no data rows"),
         (b"patient_id,name\n1,Ana\n", "line 1: bad header: missing columns"),
         ((HEADER + ",extra\n").encode(), "unexpected columns ['extra']"),
-        (HEADER.encode() + b"\n" + good(1).encode() + b"\n2,Jos\xe9,1990-01-01,F,2026-01-01 10:00:00,icu,I10,1\n", "line 3: not valid UTF-8 (byte 0xe9 at column 6)"),
-        (HEADER.encode() + b'\n1,"Jos\xe9",1990-01-01,F,2026-01-01 10:00:00,icu,I10,1\n', "line 2: not valid UTF-8 (byte 0xe9 at column 7)"),
-        (HEADER.encode() + b"\n1,a\rb,1990-01-01,F,2026-01-01 10:00:00,icu,I10,1\n", "line 2: bare carriage return"),
+        (
+            HEADER.encode()
+            + b"\n"
+            + good(1).encode()
+            + b"\n2,Jos\xe9,1990-01-01,F,2026-01-01 10:00:00,icu,I10,1\n",
+            "line 3: not valid UTF-8 (byte 0xe9 at column 6)",
+        ),
+        (
+            HEADER.encode() + b'\n1,"Jos\xe9",1990-01-01,F,2026-01-01 10:00:00,icu,I10,1\n',
+            "line 2: not valid UTF-8 (byte 0xe9 at column 7)",
+        ),
+        (
+            HEADER.encode() + b"\n1,a\rb,1990-01-01,F,2026-01-01 10:00:00,icu,I10,1\n",
+            "line 2: bare carriage return",
+        ),
         (HEADER.encode() + b"\n" + b"1," + b"x" * (3 << 20) + b"\n", "line too long"),
     ],
 )

@@ -66,7 +66,10 @@ def test_hostile_names_are_refused_before_connecting(hook, target, source):
 
 
 def test_hostile_columns_are_refused_before_connecting(hook):
-    with pytest.raises(InvalidIdentifierError), hook.load_into("public.p", source_table="staging.p", columns=["id", "x y"]):
+    with (
+        pytest.raises(InvalidIdentifierError),
+        hook.load_into("public.p", source_table="staging.p", columns=["id", "x y"]),
+    ):
         pass
 
 
@@ -90,7 +93,9 @@ def test_load_result_is_frozen_and_serialisable():
 
 
 def fake_error(context, primary="bad value", detail=None):
-    return SimpleNamespace(diag=SimpleNamespace(message_primary=primary, message_detail=detail, context=context))
+    return SimpleNamespace(
+        diag=SimpleNamespace(message_primary=primary, message_detail=detail, context=context)
+    )
 
 
 def test_copy_error_line_and_column_come_from_the_context():

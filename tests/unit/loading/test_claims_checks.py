@@ -28,9 +28,16 @@ def billing(row: list[str]) -> str | None:
 
 
 def test_a_good_claim_is_loaded_codes_upper_cased():
-    [row] = check_rows(BILLING, [with_(BILL, 7, " eur ")], run_date=RUN, period=OCTOBER, references={"patient_id": [7]})
+    [row] = check_rows(
+        BILLING, [with_(BILL, 7, " eur ")], run_date=RUN, period=OCTOBER, references={"patient_id": [7]}
+    )
     assert row["reason"] is None
-    assert (row["claim_id"], row["diagnosis_code"], row["currency"], row["payer_id"]) == ("C202610-0000001", "I10", "EUR", "INS-01")
+    assert (row["claim_id"], row["diagnosis_code"], row["currency"], row["payer_id"]) == (
+        "C202610-0000001",
+        "I10",
+        "EUR",
+        "INS-01",
+    )
 
 
 @pytest.mark.parametrize(
@@ -57,7 +64,9 @@ def test_each_billing_rule_names_its_reason(index, value, expected):
     assert billing(with_(BILL, index, value)) == expected
 
 
-@pytest.mark.parametrize(("index", "value"), [(6, "999999.99"), (6, "0.01"), (2, "2026-10-31"), (8, ""), (7, "usd")])
+@pytest.mark.parametrize(
+    ("index", "value"), [(6, "999999.99"), (6, "0.01"), (2, "2026-10-31"), (8, ""), (7, "usd")]
+)
 def test_accepted_billing_values(index, value):
     assert billing(with_(BILL, index, value)) is None
 
@@ -87,7 +96,13 @@ def test_each_insurance_rule_names_its_reason(changes, expected):
 
 @pytest.mark.parametrize(
     "changes",
-    [{}, {3: "Approved", 5: ""}, {3: "denied", 4: "", 5: ""}, {3: "submitted", 4: "", 5: "", 6: ""}, {5: "100.00"}],
+    [
+        {},
+        {3: "Approved", 5: ""},
+        {3: "denied", 4: "", 5: ""},
+        {3: "submitted", 4: "", 5: "", 6: ""},
+        {5: "100.00"},
+    ],
 )
 def test_accepted_insurance_rows(changes):
     row = list(CLAIM)

@@ -23,7 +23,11 @@ def contract(**changes):
         "name": "orders",
         "description": "Orders.",
         "landing_key": "orders/{period}/orders.csv",
-        "columns": (Column("id", Integer(), required=True), Column("total", Decimal(10, 2)), Column("at", Date())),
+        "columns": (
+            Column("id", Integer(), required=True),
+            Column("total", Decimal(10, 2)),
+            Column("at", Date()),
+        ),
         "key": ("id",),
         "target": "public.orders",
         "quarantine": "public.orders_rejected",
@@ -69,13 +73,24 @@ def test_bad_columns_fail_when_built(build, message):
 
 def test_the_fingerprint_changes_with_any_rule():
     assert contract().fingerprint == contract().fingerprint
-    assert contract().fingerprint != contract(columns=(Column("id", Integer(ge=1), required=True),)).fingerprint
+    assert (
+        contract().fingerprint != contract(columns=(Column("id", Integer(ge=1), required=True),)).fingerprint
+    )
     assert contract().fingerprint != contract(rules=(AtMost("total", "total"),)).fingerprint
     assert len({c.fingerprint for c in CONTRACTS.values()}) == 3
 
 
 def test_the_header_asset_and_landing_key_come_from_the_contract():
-    assert PATIENTS.header == ["patient_id", "name", "birth_date", "gender", "admitted_at", "ward", "diagnosis_code", "billed_amount"]
+    assert PATIENTS.header == [
+        "patient_id",
+        "name",
+        "birth_date",
+        "gender",
+        "admitted_at",
+        "ward",
+        "diagnosis_code",
+        "billed_amount",
+    ]
     assert BILLING.asset_name == "warehouse.public.billing_claims" and BILLING.mode == "replace_partition"
     assert BILLING.landing_uri("landing", "2026-10") == "s3://landing/billing/2026-10/billing_data.csv"
     assert format_pattern("%d/%m/%Y") == "[0-9]{2}/[0-9]{2}/[0-9]{4}"
@@ -83,10 +98,16 @@ def test_the_header_asset_and_landing_key_come_from_the_contract():
 
 def test_target_and_quarantine_ddl():
     ddl = target_ddl(BILLING).as_string(None)
-    assert '"claim_id" text NOT NULL' in ddl and '"amount" numeric(12,2) NOT NULL' in ddl and '"payer_id" text,' in ddl
+    assert (
+        '"claim_id" text NOT NULL' in ddl
+        and '"amount" numeric(12,2) NOT NULL' in ddl
+        and '"payer_id" text,' in ddl
+    )
     assert '"billing_month" date NOT NULL' in ddl and 'PRIMARY KEY ("claim_id")' in ddl
     assert 'CREATE INDEX IF NOT EXISTS "billing_claims_billing_month"' in ddl
-    assert "source_file text NOT NULL, line_no integer NOT NULL, raw_line text NOT NULL" in quarantine_ddl(BILLING).as_string(None)
+    assert "source_file text NOT NULL, line_no integer NOT NULL, raw_line text NOT NULL" in quarantine_ddl(
+        BILLING
+    ).as_string(None)
     assert isinstance(target_ddl(PATIENTS), sql.Composed)
 
 

@@ -36,7 +36,9 @@ def test_plain_file_hash_lines_and_no_quoted_records(tmp_path):
 
 
 def test_quoted_commas_and_newlines_keep_first_line_number_and_exact_raw(tmp_path):
-    scan, records, inside = scanned(tmp_path, b'id,name,note\n1,"Smith, Jr.","two\nlines"\n2,Ben,y\n3,"say ""hi""",z\n')
+    scan, records, inside = scanned(
+        tmp_path, b'id,name,note\n1,"Smith, Jr.","two\nlines"\n2,Ben,y\n3,"say ""hi""",z\n'
+    )
     assert records == [
         (2, 3, ["1", "Smith, Jr.", "two\nlines"], None, '1,"Smith, Jr.","two\nlines"'),
         (5, 5, ["3", 'say "hi"', "z"], None, '3,"say ""hi""",z'),
@@ -73,7 +75,10 @@ def test_an_unterminated_quote_running_for_pages_is_fatal(tmp_path):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"id,name,note\n1,x\ry,z\n", "landing/f.csv line 2: bare carriage return (CR not followed by LF) at column 4"),
+        (
+            b"id,name,note\n1,x\ry,z\n",
+            "landing/f.csv line 2: bare carriage return (CR not followed by LF) at column 4",
+        ),
         (b"id,name,note\n1,x,y\r", "bare carriage return (CR not followed by LF) at the end of the file"),
     ],
 )
@@ -115,7 +120,10 @@ def test_bom_and_blank_padded_header_names_are_fine(tmp_path):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"id,name,note\n1,Ana,x\n2,B\xff\xfen,y\n", "landing/f.csv line 3: not valid UTF-8 (byte 0xff at column 4)"),
+        (
+            b"id,name,note\n1,Ana,x\n2,B\xff\xfen,y\n",
+            "landing/f.csv line 3: not valid UTF-8 (byte 0xff at column 4)",
+        ),
         (b"\xef\xbb\xbfid,na\xc3me,note\n", "landing/f.csv line 1: not valid UTF-8 (byte 0xc3 at column 6)"),
         (b"id,name,note\n1,Ana,\xc3", "the file ends inside a multi-byte character"),
     ],

@@ -26,7 +26,12 @@ def reason(row: list[str]) -> str | None:
 def test_a_good_row_is_loaded_as_written_codes_upper_cased():
     [row] = check_rows(PATIENTS, [with_(3, "f")], run_date=TODAY)
     assert row["reason"] is None and row["raw_line"] is None
-    assert (row["patient_id"], row["name"], row["gender"], row["diagnosis_code"]) == (17, "Ana Smith", "F", "I10")
+    assert (row["patient_id"], row["name"], row["gender"], row["diagnosis_code"]) == (
+        17,
+        "Ana Smith",
+        "F",
+        "I10",
+    )
 
 
 @pytest.mark.parametrize(
@@ -51,7 +56,11 @@ def test_a_good_row_is_loaded_as_written_codes_upper_cased():
         (4, "", "admitted_at is empty"),
         (4, "2025-02-29 10:00:00", "admitted_at is not a valid timestamp"),
         (4, "2025-01-01 25:00:00", "admitted_at is not a valid timestamp"),
-        (4, "2025-01-01T10:00:00+02:00", "admitted_at is not a valid timestamp"),  # an offset would be dropped
+        (
+            4,
+            "2025-01-01T10:00:00+02:00",
+            "admitted_at is not a valid timestamp",
+        ),  # an offset would be dropped
         (4, "1980-01-01 00:00:00", "admitted_at is before birth_date"),
         (7, "ten", "billed_amount is not a number"),
         (7, "1e3", "billed_amount is not a number"),

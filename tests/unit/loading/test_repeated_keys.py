@@ -27,7 +27,10 @@ def test_empty_keys_of_rejected_rows_are_not_keys():
 
 def test_quoted_and_long_keys_take_the_slow_path():
     long = b"k" * 40
-    assert candidates([b'"a,b",1\n"a,b",2\n' + long + b",x\n" + long + b",y\n"]) == {("a,b",), (long.decode(),)}
+    assert candidates([b'"a,b",1\n"a,b",2\n' + long + b",x\n" + long + b",y\n"]) == {
+        ("a,b",),
+        (long.decode(),),
+    }
 
 
 def test_composite_keys():

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from psycopg import sql
 
-from dataplatform.warehouse.identifiers import InvalidIdentifierError
 from dataplatform.warehouse import merge
 from dataplatform.warehouse.arguments import stamp_spec
 from dataplatform.warehouse.casts import Casts
 from dataplatform.warehouse.catalog import Column, Table
+from dataplatform.warehouse.identifiers import InvalidIdentifierError
 
 TARGET = Table(
     name="public.p",
