@@ -64,8 +64,9 @@ test-fast: install
 	$(VENV)/bin/pytest tests/dags tests/unit tests/deploy
 
 bench: install
-	$(PY) -m bench.warehouse_load
+	$(PY) -m bench.validation_engines
 	$(PY) -m bench.patient_etl
+	$(PY) -m bench.billing_etl
 
 clean: stop
 	rm -rf $(VENV) .local

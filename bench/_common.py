@@ -276,24 +276,43 @@ class CsvFile:
 
 #: Fixed "today" for generated files, so the same seed gives the same bytes on any day.
 GENERATED_TODAY = date(2026, 6, 1)
+#: The month of generated billing and insurance files.
+GENERATED_MONTH = date(2026, 5, 1)
 
 
-def patients_csv(rows: int, *, seed: int, dirty: bool = False, directory: Path = DATA_DIR) -> CsvFile:
-    """A patients CSV from the provider's seeded generator (the one the sample data uses), cached.
+def sample_csv(
+    kind: str, rows: int, *, seed: int, dirty: bool = False, patients: int = 0, directory: Path = DATA_DIR
+) -> CsvFile:
+    """A cached file from the seeded generators of ``devstack.samples`` (those of the sample data).
 
-    Written once to ``directory/patients_<clean|dirty>_<rows>_s<seed>.csv`` (atomically) and reused.
-    Its dates are relative to :data:`GENERATED_TODAY`: a run that checks them (the patient ETL's
-    "birth date in the future") must take that date as its "today".
+    ``kind``: patients (dated :data:`GENERATED_TODAY`, which a run checking "in the future" must
+    take as its date), billing or insurance (month :data:`GENERATED_MONTH`, claims of patients
+    ``1..patients``). Written once to ``directory/<kind>_<clean|dirty>_<rows>_s<seed>.csv``
+    (atomically) and reused.
     """
-    from dataplatform.sample_data.patients import write_patients_csv
-
-    path = directory / f"patients_{'dirty' if dirty else 'clean'}_{rows}_s{seed}.csv"
+    path = directory / f"{kind}_{'dirty' if dirty else 'clean'}_{rows}_s{seed}.csv"
     if not path.exists():
         print(f"generating {path} ...", flush=True)
         tmp = path.with_suffix(".tmp")
-        write_patients_csv(tmp, rows, seed=seed, dirty=dirty, today=GENERATED_TODAY)
+        if kind == "patients":
+            from devstack.samples.patients import write_patients_csv
+
+            write_patients_csv(tmp, rows, seed=seed, dirty=dirty, today=GENERATED_TODAY)
+        elif kind == "billing":
+            from devstack.samples.billing import write_billing_csv
+
+            write_billing_csv(tmp, GENERATED_MONTH, rows, patients=patients, seed=seed, dirty=dirty)
+        else:
+            from devstack.samples.insurance import write_insurance_csv
+
+            write_insurance_csv(tmp, GENERATED_MONTH, rows, patients=patients, seed=seed, dirty=dirty)
         tmp.replace(path)
     return CsvFile(path, rows, path.stat().st_size)
+
+
+def json_figures(figures: Any) -> None:
+    """The last line of a ``--json`` run: the figures, for comparing commits."""
+    print(json.dumps(figures, default=str), flush=True)
 
 
 def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

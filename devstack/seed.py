@@ -30,30 +30,32 @@ def last_month(today: dt.date) -> dt.date:
     return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
+def write_sample_files(directory: Path, today: dt.date) -> list[tuple[Path, str]]:
+    """Write the sample files into ``directory``; return (file, landing key) pairs."""
+    files = []
+    for back in range(PATIENT_DAYS):
+        day = today - dt.timedelta(days=back)
+        path = directory / f"patients-{day}.csv"
+        write_patients_csv(path, PATIENT_ROWS, seed=day.toordinal(), dirty=True, defect_rate=0.01, today=day)
+        files.append((path, PATIENTS.landing_key.format(period=day.isoformat())))
+    month = last_month(today)
+    label = f"{month:%Y-%m}"
+    billing, insurance = directory / "billing.csv", directory / "insurance.csv"
+    write_billing_csv(billing, month, CLAIM_ROWS, patients=PATIENT_ROWS, dirty=True, defect_rate=0.01)
+    write_insurance_csv(insurance, month, CLAIM_ROWS, patients=PATIENT_ROWS, dirty=True, defect_rate=0.01)
+    files += [
+        (billing, BILLING.landing_key.format(period=label)),
+        (insurance, INSURANCE.landing_key.format(period=label)),
+    ]
+    return files
+
+
 def seed_sample_data(cfg: StackConfig, today: dt.date | None = None) -> list[str]:
-    """Upload the sample landing files; return their S3 URIs."""
+    """Upload the sample landing files to the stack's S3; return their S3 URIs."""
     today = today or dt.datetime.now(dt.UTC).date()
     client = s3_client(cfg.s3_port)
-    uris = []
     with tempfile.TemporaryDirectory() as tmp:
-        files = []
-        for back in range(PATIENT_DAYS):
-            day = today - dt.timedelta(days=back)
-            path = Path(tmp) / f"patients-{day}.csv"
-            write_patients_csv(
-                path, PATIENT_ROWS, seed=day.toordinal(), dirty=True, defect_rate=0.01, today=day
-            )
-            files.append((path, PATIENTS.landing_key.format(period=day.isoformat())))
-        month = last_month(today)
-        label = f"{month:%Y-%m}"
-        billing, insurance = Path(tmp) / "billing.csv", Path(tmp) / "insurance.csv"
-        write_billing_csv(billing, month, CLAIM_ROWS, patients=PATIENT_ROWS, dirty=True, defect_rate=0.01)
-        write_insurance_csv(insurance, month, CLAIM_ROWS, patients=PATIENT_ROWS, dirty=True, defect_rate=0.01)
-        files += [
-            (billing, BILLING.landing_key.format(period=label)),
-            (insurance, INSURANCE.landing_key.format(period=label)),
-        ]
+        files = write_sample_files(Path(tmp), today)
         for path, key in files:
             client.upload_file(str(path), cfg.landing_bucket, key)
-            uris.append(f"s3://{cfg.landing_bucket}/{key}")
-    return uris
+    return [f"s3://{cfg.landing_bucket}/{key}" for _, key in files]

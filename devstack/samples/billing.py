@@ -13,11 +13,10 @@ from pathlib import Path
 
 from dataplatform.loading.period import Period
 from dataplatform.sources.billing import BILLING
-from devstack.samples.generated import GeneratedFile, csv_writer
+from devstack.samples.generated import GeneratedFile, csv_writer, emit
+from devstack.samples.patients import DIAGNOSES, WARDS
 
 HEADER = tuple(BILLING.header)
-WARDS = ("cardiology", "oncology", "maternity", "icu", "orthopedics", "neurology", "er")
-DIAGNOSES = ("I10", "E11.9", "J45.909", "C50.911", "O80", "S72.001A", "G40.909", "R07.9")
 PROCEDURES = ("99213", "99285", "93000", "71046", "36415", "80053", "45378", "27447")
 #: Insurers: payer id -> name (the insurance generator writes the names).
 PAYERS = {
@@ -105,20 +104,24 @@ def write_billing_csv(
                 "EUR" if rng.random() < 0.9 else rng.choice(["USD", "GBP", "CHF"]),
                 claim.payer_id,
             ]
-            r = rng.random() if dirty else 1.0
-            if r < defect_rate:
-                kind = kinds[rng.randrange(len(kinds))]
-                row = _spoil(rng, row, kind, period, patients)
-                out.defects[kind] += 1
-            elif r < defect_rate + duplicate_rate:
-                stale = list(row)
-                stale[6] = "1.00"  # an earlier version of the claim: superseded by the line after it
-                writer.writerow(stale)
-                out.rows += 1
-                out.duplicates += 1
-            writer.writerow(row)
-            out.rows += 1
+            emit(
+                writer,
+                out,
+                rng,
+                row,
+                dirty=dirty,
+                defect_rate=defect_rate,
+                duplicate_rate=duplicate_rate,
+                defects=kinds,
+                spoil=lambda r, kind: _spoil(rng, r, kind, period, patients),
+                stale=_stale,
+            )
     return out
+
+
+def _stale(row: list[str]) -> list[str]:
+    """An earlier version of the claim: superseded by the line after it."""
+    return [*row[:6], "1.00", *row[7:]]
 
 
 def _spoil(rng: random.Random, row: list[str], kind: str, period: Period, patients: int) -> list[str]:

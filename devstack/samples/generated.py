@@ -39,3 +39,31 @@ def csv_writer(
         writer = csv.writer(f, lineterminator="\r\n" if crlf else "\n")
         writer.writerow(header)
         yield f, writer
+
+
+def emit(
+    writer: Any,
+    out: GeneratedFile,
+    rng: Any,
+    row: list[str],
+    *,
+    dirty: bool,
+    defect_rate: float,
+    duplicate_rate: float,
+    defects: Sequence[str],
+    spoil: Any,
+    stale: Any,
+) -> None:
+    """Write ``row``: as it is, or (``dirty``) spoiled by one of ``defects`` (``spoil(row, kind)``)
+    or preceded by an older version of itself (``stale(row)``, None: it has none) that it supersedes."""
+    r = rng.random() if dirty else 1.0
+    if r < defect_rate:
+        kind = defects[rng.randrange(len(defects))]
+        row = spoil(row, kind)
+        out.defects[kind] += 1
+    elif r < defect_rate + duplicate_rate and (older := stale(row)) is not None:
+        writer.writerow(older)
+        out.rows += 1
+        out.duplicates += 1
+    writer.writerow(row)
+    out.rows += 1

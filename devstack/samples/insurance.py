@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dataplatform.sources.insurance import INSURANCE
 from devstack.samples.billing import PAYERS, claims
-from devstack.samples.generated import GeneratedFile, csv_writer
+from devstack.samples.generated import GeneratedFile, csv_writer, emit
 
 HEADER = tuple(INSURANCE.header)
 STATUSES = (("approved", 0.55), ("paid", 0.25), ("denied", 0.10), ("submitted", 0.05), ("appealed", 0.05))
@@ -61,19 +61,22 @@ def write_insurance_csv(
                 str(paid),
                 "" if status == "submitted" else decided.isoformat(),
             ]
-            r = rng.random() if dirty else 1.0
-            if r < defect_rate:
-                kind = kinds[rng.randrange(len(kinds))]
-                row = _spoil(rng, row, kind, approved)
-                out.defects[kind] += 1
-            elif r < defect_rate + duplicate_rate and row[6]:
-                stale = list(row)
-                stale[3], stale[6] = "submitted", (decided - timedelta(days=30)).isoformat()
-                writer.writerow(stale)  # an older decision: superseded (earlier decision_date)
-                out.rows += 1
-                out.duplicates += 1
-            writer.writerow(row)
-            out.rows += 1
+            emit(
+                writer,
+                out,
+                rng,
+                row,
+                dirty=dirty,
+                defect_rate=defect_rate,
+                duplicate_rate=duplicate_rate,
+                defects=kinds,
+                spoil=lambda r, kind, approved=approved: _spoil(rng, r, kind, approved),
+                stale=lambda r, decided=decided: (
+                    [*r[:3], "submitted", *r[4:6], (decided - timedelta(days=30)).isoformat()]
+                    if r[6]
+                    else None
+                ),
+            )
     return out
 
 

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from decimal import Decimal
 
 import pytest
 
 from dataplatform.sources.patients import PATIENTS
+from tests.support.patient_rows import HEADER, SELECT_PATIENTS, TRICKY_LINES, TRICKY_ROWS, good
 from tests.support.slack_messages import log_link, settle
 
 pytestmark = pytest.mark.e2e
 
 DAG_ID = "patient_data_pipeline"
-HEADER = ",".join(PATIENTS.header)
-SELECT_PATIENTS = (
-    "SELECT patient_id, name, birth_date, gender, admitted_at, ward, diagnosis_code, billed_amount "
-    "FROM public.patients ORDER BY patient_id"
-)
 STEPS = ("resolve", "wait_for_file", "validate", "deduplicate", "load", "reconcile", "cleanup")
 ALL_TASKS = tuple(f"patients.{s}" for s in STEPS)
 
@@ -47,38 +41,11 @@ def run_for(client, day: str, **conf) -> tuple[str, str]:
 
 def test_clean_file_loads_exact_rows_and_emits_the_asset(patients_dag, s3_server, warehouse):
     day = "2026-10-01"
-    land(
-        s3_server,
-        day,
-        HEADER + "\n"
-        '1,"Smith, Jr.",1980-05-01,f,2026-01-02 08:00:00,icu,i10,100.5\n'
-        "2,Robert'); DROP TABLE patients;--,,M,2026-01-03 09:30:00,er,E11.9,\n",
-    )
+    land(s3_server, day, "\n".join([HEADER, *TRICKY_LINES]) + "\n")
     run_id, state = run_for(patients_dag, day)
     assert state == "success", patients_dag.task_states(DAG_ID, run_id)
     assert patients_dag.task_states(DAG_ID, run_id) == dict.fromkeys(ALL_TASKS, "success")
-    assert warehouse.execute(SELECT_PATIENTS).fetchall() == [
-        (
-            1,
-            "Smith, Jr.",
-            dt.date(1980, 5, 1),
-            "F",
-            dt.datetime(2026, 1, 2, 8),
-            "icu",
-            "I10",
-            Decimal("100.50"),
-        ),
-        (
-            2,
-            "Robert'); DROP TABLE patients;--",
-            None,
-            "M",
-            dt.datetime(2026, 1, 3, 9, 30),
-            "er",
-            "E11.9",
-            None,
-        ),
-    ]
+    assert warehouse.execute(SELECT_PATIENTS).fetchall() == TRICKY_ROWS
     assert "'rows_read': 2" in patients_dag.task_log(DAG_ID, run_id, "patients.reconcile")
     assert warehouse.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'staging'").fetchone()[0] == 0
     [event] = patients_dag.asset_events("warehouse.public.patients", source_run_id=run_id)
@@ -87,14 +54,14 @@ def test_clean_file_loads_exact_rows_and_emits_the_asset(patients_dag, s3_server
 
 def test_dirty_file_quarantines_exact_rows_and_a_rerun_rewrites_nothing(patients_dag, s3_server, warehouse):
     day = "2026-10-02"
-    good = [f"{i},P{i},1990-01-01,F,2026-01-01 10:00:00,icu,I10,1.00" for i in range(1, 41)]
+    good_lines = [good(i) for i in range(1, 41)]
     land(
         s3_server,
         day,
         "\n".join(
             [
                 HEADER,
-                *good,
+                *good_lines,
                 "41,Future,2030-01-01,F,2026-01-01 10:00:00,icu,I10,1.00",
                 "x,BadId,1990-01-01,F,2026-01-01 10:00:00,icu,I10,1.00",
                 "5,Older duplicate,1990-01-01,F,2025-01-01 10:00:00,icu,I10,9.00",

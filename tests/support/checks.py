@@ -58,3 +58,10 @@ def reasons(contract: SourceContract, rows: Sequence[Sequence[str]], **kwargs: A
     slow = [r["reason"] for r in check_rows(contract, rows, slow=True, **kwargs)]
     assert fast == slow, f"fast path {fast} != slow path {slow}"
     return fast
+
+
+def replaced(row: Sequence[str], index: int, value: str) -> list[str]:
+    """``row`` with field ``index`` set to ``value``."""
+    out = list(row)
+    out[index] = value
+    return out

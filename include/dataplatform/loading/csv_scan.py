@@ -18,7 +18,7 @@ import codecs
 import csv
 import hashlib
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,13 +159,16 @@ def read_header(path: Path, source: str, expected: Sequence[str]) -> None:
     raise FatalInputError(source, "bad header: " + "; ".join(parts), 1)
 
 
-def quoted_records(scan: FileScan, width: int) -> tuple[list[QuotedRecord], list[int]]:
-    """Parse every record that holds a quote (strict ``csv``); return them and the lines *inside*
-    multi-line records (not record starts: the engine must skip them)."""
-    records: list[QuotedRecord] = []
+def quoted_records(
+    scan: FileScan, width: int, write: Callable[[QuotedRecord], None]
+) -> tuple[int, list[int]]:
+    """Parse every record that holds a quote (strict ``csv``), handing each to ``write`` as it comes;
+    return how many, and the lines *inside* multi-line records (not record starts: the engine must
+    skip them)."""
+    count = 0
     inside: list[int] = []
     if not scan.quote_lines:
-        return records, inside
+        return count, inside
     with open(scan.path, "rb") as f:
         consumed = 1  # the header is checked by read_header
         for line_no, start in scan.quote_lines:
@@ -173,10 +176,11 @@ def quoted_records(scan: FileScan, width: int) -> tuple[list[QuotedRecord], list
                 continue
             f.seek(start)
             record = _parse_record(f, line_no, width, scan)
-            records.append(record)
+            write(record)
+            count += 1
             inside.extend(range(line_no + 1, record.last_line + 1))
             consumed = record.last_line
-    return records, inside
+    return count, inside
 
 
 def _parse_record(f: io.BufferedReader, line_no: int, width: int, scan: FileScan) -> QuotedRecord:

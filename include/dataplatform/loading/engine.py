@@ -51,35 +51,8 @@ class DuckSession:
         self.con.close()
 
     def execute(self, query: str, params: Any = None) -> list[tuple[Any, ...]]:
+        """Run ``query`` on a new cursor; its rows."""
         return self.con.cursor().execute(query, params).fetchall()
-
-    def copy_to_file(self, query: str, path: Path) -> None:
-        """Write the query's rows to ``path`` as CSV (no header)."""
-        self.con.cursor().execute(f"COPY ({query}) TO '{_path(path)}' (FORMAT csv, HEADER false)")
-
-    @contextmanager
-    def background_copy(self, query: str, path: Path) -> Iterator[threading.Thread]:
-        """Run :meth:`copy_to_file` in a thread while the block runs; re-raise its error after."""
-        errors: list[BaseException] = []
-        cursor = self.con.cursor()
-
-        def run() -> None:
-            try:
-                cursor.execute(f"COPY ({query}) TO '{_path(path)}' (FORMAT csv, HEADER false)")
-            except BaseException as err:
-                errors.append(err)
-
-        thread = threading.Thread(target=run, name="duckdb-copy-file", daemon=True)
-        thread.start()
-        try:
-            yield thread
-        except BaseException:
-            cursor.interrupt()
-            raise
-        finally:
-            thread.join()
-        if errors:
-            raise errors[0]
 
     @contextmanager
     def stream(self, query: str) -> Iterator[Iterator[bytes]]:

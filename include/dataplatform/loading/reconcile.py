@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from dataplatform.loading.columns import Decimal as DecimalType
+from dataplatform.loading.column_types import Decimal as DecimalType
 from dataplatform.loading.contract import SourceContract
 from dataplatform.loading.period import LoadRun
 from dataplatform.warehouse.identifiers import table_identifier

@@ -22,12 +22,15 @@ import io
 import queue
 import threading
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import numpy as np
 
 BITS_PER_ROW = 32
 MAX_BITS = 1 << 31
 MAX_KEY_BYTES = 24
+#: Candidates held in memory before they are appended to the spill file.
+SPILL_AT = 20_000
 _PRIME_INT = 0x100000001B3
 _PRIME = np.uint64(_PRIME_INT)
 _MASK64 = (1 << 64) - 1
@@ -36,13 +39,19 @@ _MASK64 = (1 << 64) - 1
 class RepeatedKeys:
     """Watch CSV chunks whose first ``width`` fields are the key; collect candidate repeats."""
 
-    def __init__(self, width: int, expected_rows: int) -> None:
+    def __init__(self, width: int, expected_rows: int, spill: Path | None = None) -> None:
         self.width = width
         bits = 1 << max(20, (max(expected_rows, 1) * BITS_PER_ROW - 1).bit_length())
         self._bits = min(bits, MAX_BITS)
         self._bitmap = np.zeros(self._bits >> 3, dtype=np.uint8)
         self._tail = b""
+        #: Candidates found so far, kept in memory up to SPILL_AT, then appended to ``spill`` (a
+        #: file): memory stays flat however many keys a big file repeats or collides.
         self.candidates: set[tuple[str, ...]] = set()
+        self.count = 0
+        self._spill = spill
+        if spill is not None:
+            spill.write_bytes(b"")
 
     def watch(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         """Pass ``chunks`` through unchanged; each complete line's key is looked at in a thread
@@ -78,7 +87,22 @@ class RepeatedKeys:
 
     def add(self, keys: Iterable[tuple[object, ...]]) -> None:
         """Make these keys candidates (keys of rows that did not go through :meth:`watch`)."""
-        self.candidates.update(tuple("" if v is None else str(v) for v in key) for key in keys)
+        for key in keys:
+            self._found(tuple("" if v is None else str(v) for v in key))
+
+    def _found(self, key: tuple[str, ...]) -> None:
+        if key in self.candidates:
+            return
+        self.candidates.add(key)
+        self.count += 1
+        if self._spill is not None and len(self.candidates) >= SPILL_AT:
+            self._flush()
+
+    def _flush(self) -> None:
+        assert self._spill is not None
+        with open(self._spill, "ab") as f:
+            f.write(_csv(self.candidates))
+        self.candidates.clear()
 
     def _look(self, data: bytes) -> None:
         arr = np.frombuffer(data, dtype=np.uint8)
@@ -113,7 +137,7 @@ class RepeatedKeys:
         again[first] = False  # a second line of this chunk with the same hash
         np.bitwise_or.at(self._bitmap, byte, bit)
         for i in np.flatnonzero(seen | again).tolist():
-            self.candidates.add((data[starts[i] : starts[i] + lengths[i]].decode(),))
+            self._found((data[starts[i] : starts[i] + lengths[i]].decode(),))
 
     def _python(self, data: bytes, starts: np.ndarray, ends: np.ndarray) -> None:
         """Lines the vectorised path leaves: parse their key with ``csv`` (rare), same hash and bitmap."""
@@ -132,14 +156,21 @@ class RepeatedKeys:
             h = (h ^ (h >> 29)) % self._bits
             byte_index, bit = h >> 3, 1 << (h & 7)
             if self._bitmap[byte_index] & bit:
-                self.candidates.add(tuple(row))
+                self._found(tuple(row))
             else:
                 self._bitmap[byte_index] |= bit
 
     def csv(self) -> Iterator[bytes]:
-        """The candidate keys as CSV (every field quoted: some candidates are not keys at all)."""
-        keys = list(self.candidates)
-        for i in range(0, len(keys), 10_000):
-            out = io.StringIO()
-            csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(keys[i : i + 10_000])
-            yield out.getvalue().encode()
+        """Every candidate key as CSV (fields quoted); one kept in memory and spilled both may repeat."""
+        if self._spill is not None:
+            with open(self._spill, "rb") as f:
+                while block := f.read(1 << 20):
+                    yield block
+        if self.candidates:
+            yield _csv(self.candidates)
+
+
+def _csv(keys: Iterable[tuple[str, ...]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(keys)
+    return out.getvalue().encode()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from dataplatform.loading.sqltext import literal
 from dataplatform.warehouse.identifiers import check_identifier, split_table_name
@@ -33,7 +33,7 @@ class RuleContext(Protocol):
         """SQL of a column's typed value."""
 
     def reference(self, rule: References) -> str:
-        """SQL of the referenced key matched for this row (NULL when there is none)."""
+        """SQL, true when the referenced table holds this row's value."""
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,11 @@ class Rule(ABC):
     """A rule over typed values; ``reason`` is what a broken row is quarantined with."""
 
     @property
-    @abstractmethod
     def columns(self) -> tuple[str, ...]:
-        """Contract columns the rule reads."""
+        """Contract columns the rule reads (its ``column``, ``other`` and ``when`` fields)."""
+        return tuple(
+            getattr(self, f) for f in ("column", "other", "when") if isinstance(getattr(self, f, None), str)
+        )
 
     @property
     @abstractmethod
@@ -53,9 +55,9 @@ class Rule(ABC):
     def condition(self, ctx: RuleContext) -> str:
         """DuckDB SQL, true when the row breaks the rule."""
 
+    @abstractmethod
     def describe(self) -> str:
-        """The rule in the DAG docs: by default its reason, negated in the reader's head."""
-        return self.reason
+        """The rule as the DAG docs state it."""
 
 
 @dataclass(frozen=True)
@@ -63,10 +65,6 @@ class NotInFuture(Rule):
     """``column`` is not after the run's date (the logical date: re-running a day gives the same rows)."""
 
     column: str
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     @property
     def reason(self) -> str:
@@ -80,47 +78,42 @@ class NotInFuture(Rule):
 
 
 @dataclass(frozen=True)
-class NotBefore(Rule):
-    """``column`` is not earlier than ``other`` (dates and timestamps compare as timestamps)."""
+class _Comparison(Rule):
+    """``column`` compared with ``other``; subclasses say which way is wrong and how to say so."""
 
     column: str
     other: str
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column, self.other)
+    bad: ClassVar[str]  # the operator of a broken row
+    good: ClassVar[str]  # the relation as the docs state it
+    wording: ClassVar[str]  # "<column> <wording> <other>" is the reason
 
     @property
     def reason(self) -> str:
-        return f"{self.column} is before {self.other}"
+        return f"{self.column} {self.wording} {self.other}"
 
     def condition(self, ctx: RuleContext) -> str:
-        return f"{ctx.value(self.column)} < {ctx.value(self.other)}"
+        return f"{ctx.value(self.column)} {self.bad} {ctx.value(self.other)}"
 
     def describe(self) -> str:
-        return f"`{self.column}` not before `{self.other}`"
+        return f"`{self.column}` {self.good} `{self.other}`"
 
 
 @dataclass(frozen=True)
-class AtMost(Rule):
-    """``column <= other`` (e.g. a claim's paid amount is at most its approved amount)."""
+class NotBefore(_Comparison):
+    """``column`` is not earlier than ``other`` (dates and timestamps compare as timestamps)."""
 
-    column: str
-    other: str
+    bad: ClassVar[str] = "<"
+    good: ClassVar[str] = "not before"
+    wording: ClassVar[str] = "is before"
 
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column, self.other)
 
-    @property
-    def reason(self) -> str:
-        return f"{self.column} is greater than {self.other}"
+@dataclass(frozen=True)
+class AtMost(_Comparison):
+    """``column <= other`` (a claim's paid amount is at most its approved amount)."""
 
-    def condition(self, ctx: RuleContext) -> str:
-        return f"{ctx.value(self.column)} > {ctx.value(self.other)}"
-
-    def describe(self) -> str:
-        return f"`{self.column}` <= `{self.other}`"
+    bad: ClassVar[str] = ">"
+    good: ClassVar[str] = "<="
+    wording: ClassVar[str] = "is greater than"
 
 
 @dataclass(frozen=True)
@@ -130,10 +123,6 @@ class EmptyWhen(Rule):
     column: str
     when: str
     equals: str
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column, self.when)
 
     @property
     def reason(self) -> str:
@@ -151,10 +140,6 @@ class InPeriod(Rule):
     """``column`` falls inside the file's period (its day or month), never in another one."""
 
     column: str
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
 
     @property
     def reason(self) -> str:
@@ -185,10 +170,6 @@ class References(Rule):
             check_identifier(self.key, "column")
 
     @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.column,)
-
-    @property
     def table_key(self) -> str:
         return self.key or self.column
 
@@ -197,7 +178,7 @@ class References(Rule):
         return self.reason_text or f"{self.column} is not in {self.table}"
 
     def condition(self, ctx: RuleContext) -> str:
-        return f"{ctx.value(self.column)} IS NOT NULL AND {ctx.reference(self)} IS NULL"
+        return f"{ctx.value(self.column)} IS NOT NULL AND NOT {ctx.reference(self)}"
 
     def describe(self) -> str:
         return f"`{self.column}` exists in `{self.table}.{self.table_key}`"

@@ -21,6 +21,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,20 +82,22 @@ class Validation:
 
 
 class _Scan(threading.Thread):
-    """The byte-level scan and the quoted records, in a thread beside DuckDB."""
+    """The byte-level scan and the quoted records (written to ``quoted`` for DuckDB), in a thread
+    beside DuckDB."""
 
-    def __init__(self, local: LocalFile, width: int) -> None:
+    def __init__(self, local: LocalFile, width: int, quoted: Path) -> None:
         super().__init__(name="csv-scan", daemon=True)
-        self.local, self.width = local, width
+        self.local, self.width, self.quoted = local, width, quoted
         self.result: csv_scan.FileScan | None = None
-        self.records: list[csv_scan.QuotedRecord] = []
+        self.records = 0
         self.inside: list[int] = []
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
             self.result = csv_scan.scan_file(self.local.path, self.local.source)
-            self.records, self.inside = csv_scan.quoted_records(self.result, self.width)
+            with QuotedWriter(self.quoted, self.width) as write:
+                self.records, self.inside = csv_scan.quoted_records(self.result, self.width, write)
         except UnicodeDecodeError:  # a quoted record that is not UTF-8: name the first bad byte
             self.error = csv_scan.find_bad_utf8(self.local.path, self.local.source)
         except BaseException as err:
@@ -136,7 +139,8 @@ def validate_file(
     started = time.monotonic()
     csv_scan.read_header(local.path, local.source, contract.header)
     tables = staging.StagingTables.for_run(contract, run)
-    scan_thread = _Scan(local, len(contract.columns))
+    quoted_path = workdir / "quoted.csv"
+    scan_thread = _Scan(local, len(contract.columns), quoted_path)
     scan_thread.start()
     expected_rows = max(1, local.path.stat().st_size // BYTES_PER_ROW)
     with hook.transaction() as conn, DuckSession(workdir) as duck:
@@ -145,7 +149,7 @@ def validate_file(
         load = _Load(hook, conn, duck, contract, tables)
         params = Params(run.run_date, run.period, _load_references(duck, conn, contract, workdir))
         delimiter = csv_scan.SCAN_DELIMITERS[0].decode()
-        keys = RepeatedKeys(len(contract.key), expected_rows)
+        keys = RepeatedKeys(len(contract.key), expected_rows, workdir / "keys.csv")
         try:
             plain = load.copy(
                 checked_rows(contract, plain_records(contract, local.path, delimiter), params), keys
@@ -160,7 +164,7 @@ def validate_file(
             raise _engine_error(err, local.source) from err
         if scan.delimiter != delimiter:  # the file holds that control byte: split lines on another one
             conn.execute(sql.SQL("TRUNCATE {}").format(table_identifier(tables.rows)))
-            keys = RepeatedKeys(len(contract.key), expected_rows)
+            keys = RepeatedKeys(len(contract.key), expected_rows, workdir / "keys.csv")
             plain = load.copy(
                 checked_rows(contract, plain_records(contract, local.path, scan.delimiter), params), keys
             )
@@ -171,9 +175,7 @@ def validate_file(
             )
         quoted = 0
         if scan_thread.records:
-            path = workdir / "quoted.csv"
-            write_quoted(scan_thread.records, path, len(contract.columns))
-            query = checked_rows(contract, quoted_records_scan(contract, path), params)
+            query = checked_rows(contract, quoted_records_scan(contract, quoted_path), params)
             quoted = load.copy(query, None)
             keys.add(
                 duck.execute(
@@ -206,18 +208,29 @@ def validate_file(
     return result
 
 
-def write_quoted(records: list[csv_scan.QuotedRecord], path: Path, width: int) -> None:
-    """The quoted records as CSV for DuckDB: line_no, raw, problem, nfields, fields (absent ones NULL)."""
+class QuotedWriter:
+    """Quoted records as CSV for DuckDB, one per line as the scan parses them: line_no, raw, problem,
+    nfields, fields (absent ones NULL)."""
 
-    def q(value: str | None) -> str:
-        return "" if value is None else '"' + value.replace('"', '""') + '"'
+    def __init__(self, path: Path, width: int) -> None:
+        self.path, self.width = path, width
 
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        for r in records:
-            fields = list(r.fields[:width]) + [None] * (width - len(r.fields))
-            f.write(
-                ",".join([str(r.line_no), q(r.raw), q(r.problem), str(len(r.fields)), *map(q, fields)]) + "\n"
-            )
+    def __enter__(self) -> Callable[[csv_scan.QuotedRecord], None]:
+        self._file = open(self.path, "w", encoding="utf-8", newline="")
+        return self.write
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+
+    def write(self, r: csv_scan.QuotedRecord) -> None:
+        fields = list(r.fields[: self.width]) + [None] * (self.width - len(r.fields))
+        self._file.write(
+            ",".join([str(r.line_no), _q(r.raw), _q(r.problem), str(len(r.fields)), *map(_q, fields)]) + "\n"
+        )
+
+
+def _q(value: str | None) -> str:
+    return "" if value is None else '"' + value.replace('"', '""') + '"'
 
 
 def _quarantine(

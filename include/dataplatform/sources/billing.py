@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-from dataplatform.loading.columns import Column, Date, Decimal, Enum, Integer, Text
+from dataplatform.loading.column_types import Date, Decimal, Enum, Integer, Text
+from dataplatform.loading.columns import Column
 from dataplatform.loading.contract import SourceContract
 from dataplatform.loading.rules import InPeriod, References
 
 #: ISO 4217 currencies the hospital bills in; any other code is a rejected row.
 ACCEPTED_CURRENCIES = ("EUR", "USD", "GBP", "CHF")
+#: A claim's id, as billing issues it and insurers quote it.
+CLAIM_ID = Column(
+    "claim_id",
+    Text(
+        max_length=64,
+        pattern="[A-Za-z0-9_-]+",
+        pattern_reason="claim_id has characters other than letters, digits, - and _",
+    ),
+    required=True,
+)
 
 BILLING = SourceContract(
     name="billing",
     description="Billed claims of one month (one row per claim), from the monthly billing extract.",
     landing_key="billing/{period}/billing_data.csv",
     columns=(
-        Column(
-            "claim_id",
-            Text(
-                max_length=64,
-                pattern="[A-Za-z0-9_-]+",
-                pattern_reason="claim_id has characters other than letters, digits, - and _",
-            ),
-            required=True,
-        ),
+        CLAIM_ID,
         Column("patient_id", Integer("bigint", ge=0), required=True),
         Column("service_date", Date(), required=True),
         Column("ward", Text()),

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from dataplatform.loading.columns import Column, Date, Decimal, Enum, Text
+from dataplatform.loading.column_types import Date, Decimal, Enum, Text
+from dataplatform.loading.columns import Column
 from dataplatform.loading.contract import SourceContract
 from dataplatform.loading.rules import AtMost, EmptyWhen
+from dataplatform.sources.billing import CLAIM_ID
 
 CLAIM_STATUSES = ("submitted", "approved", "denied", "paid", "appealed")
 
@@ -14,15 +16,7 @@ INSURANCE = SourceContract(
     description="Insurers' decisions on the claims of one month (one row per claim), from the monthly insurance extract.",
     landing_key="insurance/{period}/insurance_data.csv",
     columns=(
-        Column(
-            "claim_id",
-            Text(
-                max_length=64,
-                pattern="[A-Za-z0-9_-]+",
-                pattern_reason="claim_id has characters other than letters, digits, - and _",
-            ),
-            required=True,
-        ),
+        CLAIM_ID,
         Column("payer_id", Text(max_length=64), required=True),
         Column("payer_name", Text(max_length=200)),
         Column("status", Enum(CLAIM_STATUSES), required=True, normalise="lower"),

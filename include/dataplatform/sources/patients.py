@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataplatform.loading.columns import Column, Date, Decimal, Integer, Text, Timestamp
+from dataplatform.loading.column_types import Date, Decimal, Integer, Text, Timestamp
+from dataplatform.loading.columns import Column
 from dataplatform.loading.contract import SourceContract
 from dataplatform.loading.rules import NotBefore, NotInFuture
 

@@ -12,12 +12,11 @@ from dataplatform.loading import steps
 from dataplatform.sources.patients import PATIENTS
 from devstack.samples.patients import DEFECTS, write_patients_csv
 from tests.support.loads import drop_tables, load_run, quarantined, run_steps, table
+from tests.support.patient_rows import HEADER, SELECT_PATIENTS, TRICKY_LINES, TRICKY_ROWS, good
 
 pytestmark = pytest.mark.integration
 
-HEADER = ",".join(PATIENTS.header)
 DAY = "2026-11-20"
-SELECT = "SELECT patient_id, name, birth_date, gender, admitted_at, ward, diagnosis_code, billed_amount FROM public.patients ORDER BY 1"
 
 
 @pytest.fixture
@@ -32,42 +31,17 @@ def write(tmp_path, body: bytes | str, name="patients.csv") -> str:
     return str(path)
 
 
-def good(i: int, name: str | None = None) -> str:
-    return f"{i},{name or f'P{i}'},1990-01-01,F,2026-01-01 10:00:00,icu,I10,1.00"
-
-
 def test_clean_file_gives_exact_table_contents(wh, tmp_path):
-    source = write(
-        tmp_path,
-        "\ufeff" + HEADER + "\r\n"
-        '1,"Smith, Jr.",1980-05-01,f,2026-01-02 08:00:00,icu,i10,100.5\r\n'
-        "2,Robert'); DROP TABLE patients;--,,M,2026-01-03T09:30:00,er,E11.9,\r\n"
-        '3,"Multi\r\nLine",1975-12-31,X,2026-01-04 10:00:00,,R07.9,0\r\n'
-        " 4 ,  Padded  , 1970-01-01 ,m, 2026-01-05 10:00:00 ,   ,e11, +.5 \r\n",
-    )
+    lines = [
+        *TRICKY_LINES,
+        '3,"Multi\r\nLine",1975-12-31,X,2026-01-04 10:00:00,,R07.9,0',
+        " 4 ,  Padded  , 1970-01-01 ,m, 2026-01-05 10:00:00 ,   ,e11, +.5 ",
+    ]
+    source = write(tmp_path, "\ufeff" + "\r\n".join([HEADER, *lines]) + "\r\n")  # BOM, CRLF
     summary = run_steps(PATIENTS, source, load_run(PATIENTS, DAY))
     assert (summary["rows_read"], summary["inserted"], summary["rejected"]) == (4, 4, 0)
-    assert wh.execute(SELECT).fetchall() == [
-        (
-            1,
-            "Smith, Jr.",
-            dt.date(1980, 5, 1),
-            "F",
-            dt.datetime(2026, 1, 2, 8),
-            "icu",
-            "I10",
-            Decimal("100.50"),
-        ),
-        (
-            2,
-            "Robert'); DROP TABLE patients;--",
-            None,
-            "M",
-            dt.datetime(2026, 1, 3, 9, 30),
-            "er",
-            "E11.9",
-            None,
-        ),
+    assert wh.execute(SELECT_PATIENTS).fetchall() == [
+        *TRICKY_ROWS,
         (
             3,
             "Multi\r\nLine",

@@ -9,18 +9,12 @@ import pytest
 from dataplatform.loading.period import Period
 from dataplatform.sources.billing import BILLING
 from dataplatform.sources.insurance import INSURANCE
-from tests.support.checks import check_rows, reasons
+from tests.support.checks import check_rows, reasons, replaced
 
 OCTOBER = Period.containing("month", dt.date(2026, 10, 1))
 RUN = dt.date(2026, 11, 1)
 BILL = ["C202610-0000001", "7", "2026-10-15", "icu", "i10", "99213", "120.00", "EUR", "INS-01"]
 CLAIM = ["C202610-0000001", "INS-01", "Helvetic Health", "paid", "100.00", "80.00", "2026-10-20"]
-
-
-def with_(row: list[str], index: int, value: str) -> list[str]:
-    out = list(row)
-    out[index] = value
-    return out
 
 
 def billing(row: list[str]) -> str | None:
@@ -29,7 +23,7 @@ def billing(row: list[str]) -> str | None:
 
 def test_a_good_claim_is_loaded_codes_upper_cased():
     [row] = check_rows(
-        BILLING, [with_(BILL, 7, " eur ")], run_date=RUN, period=OCTOBER, references={"patient_id": [7]}
+        BILLING, [replaced(BILL, 7, " eur ")], run_date=RUN, period=OCTOBER, references={"patient_id": [7]}
     )
     assert row["reason"] is None
     assert (row["claim_id"], row["diagnosis_code"], row["currency"], row["payer_id"]) == (
@@ -61,14 +55,14 @@ def test_a_good_claim_is_loaded_codes_upper_cased():
     ],
 )
 def test_each_billing_rule_names_its_reason(index, value, expected):
-    assert billing(with_(BILL, index, value)) == expected
+    assert billing(replaced(BILL, index, value)) == expected
 
 
 @pytest.mark.parametrize(
     ("index", "value"), [(6, "999999.99"), (6, "0.01"), (2, "2026-10-31"), (8, ""), (7, "usd")]
 )
 def test_accepted_billing_values(index, value):
-    assert billing(with_(BILL, index, value)) is None
+    assert billing(replaced(BILL, index, value)) is None
 
 
 def insurance(row: list[str]) -> str | None:

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from psycopg import sql
 
-from dataplatform.loading.columns import Column, Date, Decimal, Enum, Integer, Text, format_pattern
+from dataplatform.loading.column_types import Date, Decimal, Enum, Integer, Text
+from dataplatform.loading.columns import Column, format_pattern
 from dataplatform.loading.contract import SourceContract
 from dataplatform.loading.ddl import quarantine_ddl, target_ddl
 from dataplatform.loading.docs import contract_doc

@@ -7,16 +7,10 @@ import datetime as dt
 import pytest
 
 from dataplatform.sources.patients import PATIENTS
-from tests.support.checks import check_rows, reasons
+from tests.support.checks import check_rows, reasons, replaced
 
 TODAY = dt.date(2026, 11, 22)
 GOOD = ["17", "Ana Smith", "1990-02-28", "F", "2025-01-01 10:00:00", "icu", "I10", "12.50"]
-
-
-def with_(index: int, value: str) -> list[str]:
-    row = list(GOOD)
-    row[index] = value
-    return row
 
 
 def reason(row: list[str]) -> str | None:
@@ -24,7 +18,7 @@ def reason(row: list[str]) -> str | None:
 
 
 def test_a_good_row_is_loaded_as_written_codes_upper_cased():
-    [row] = check_rows(PATIENTS, [with_(3, "f")], run_date=TODAY)
+    [row] = check_rows(PATIENTS, [replaced(GOOD, 3, "f")], run_date=TODAY)
     assert row["reason"] is None and row["raw_line"] is None
     assert (row["patient_id"], row["name"], row["gender"], row["diagnosis_code"]) == (
         17,
@@ -71,7 +65,7 @@ def test_a_good_row_is_loaded_as_written_codes_upper_cased():
     ],
 )
 def test_each_rule_names_its_reason(index, value, expected):
-    assert reason(with_(index, value)) == expected
+    assert reason(replaced(GOOD, index, value)) == expected
 
 
 @pytest.mark.parametrize(
@@ -92,11 +86,11 @@ def test_each_rule_names_its_reason(index, value, expected):
     ],
 )
 def test_accepted_values(index, value):
-    assert reason(with_(index, value)) is None
+    assert reason(replaced(GOOD, index, value)) is None
 
 
 def test_born_and_admitted_on_the_run_day():
-    row = with_(2, "2026-11-22")
+    row = replaced(GOOD, 2, "2026-11-22")
     row[4] = "2026-11-22 08:00:00"
     assert reason(row) is None
 
@@ -106,11 +100,15 @@ def test_wrong_field_count_comes_first():
 
 
 def test_a_rejected_row_keeps_its_raw_text_and_no_values():
-    [row] = check_rows(PATIENTS, [with_(0, "x")], run_date=TODAY)
-    assert row["raw_line"] == ",".join(with_(0, "x")) and row["patient_id"] is None and row["name"] is None
+    [row] = check_rows(PATIENTS, [replaced(GOOD, 0, "x")], run_date=TODAY)
+    assert (
+        row["raw_line"] == ",".join(replaced(GOOD, 0, "x"))
+        and row["patient_id"] is None
+        and row["name"] is None
+    )
 
 
 def test_the_first_broken_rule_wins():
-    row = with_(0, "x")
+    row = replaced(GOOD, 0, "x")
     row[7] = "ten"
     assert reason(row) == "patient_id is not an integer"

@@ -51,3 +51,11 @@ def test_csv_output_quotes_every_field():
     keys = RepeatedKeys(1, 10)
     keys.add([("a,b",), (7,)])
     assert sorted(b"".join(keys.csv()).splitlines()) == [b'"7"', b'"a,b"']
+
+
+def test_candidates_spill_to_a_file_beyond_the_memory_cap(tmp_path, monkeypatch):
+    monkeypatch.setattr("dataplatform.loading.repeated_keys.SPILL_AT", 3)
+    keys = RepeatedKeys(1, 10, tmp_path / "keys.csv")
+    keys.add([(str(i),) for i in range(10)])
+    assert len(keys.candidates) < 3 and keys.count == 10
+    assert sorted(b"".join(keys.csv()).splitlines()) == sorted(f'"{i}"'.encode() for i in range(10))
