@@ -18,6 +18,7 @@ import codecs
 import csv
 import hashlib
 import io
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,12 +59,19 @@ class FileScan:
     ends_with_newline: bool = True
     bom: bool = False
     delimiter: str = "\x1f"
-    quote_lines: list[tuple[int, int]] = field(default_factory=list)  # (line_no, byte offset of its start)
+    #: Lines holding a quote: their numbers and the byte offsets of their starts (compact arrays).
+    quote_line_numbers: array = field(default_factory=lambda: array("q"))
+    quote_line_starts: array = field(default_factory=lambda: array("q"))
+
+    @property
+    def quote_lines(self) -> Iterator[tuple[int, int]]:
+        return zip(self.quote_line_numbers, self.quote_line_starts, strict=True)
 
     @property
     def unquoted_lines(self) -> int:
         """Lines after the header without a quote: what the engine reads itself (blank ones included)."""
-        return self.lines - 1 - sum(1 for n, _ in self.quote_lines if n > 1)
+        numbers = self.quote_line_numbers
+        return self.lines - 1 - len(numbers) + (1 if numbers and numbers[0] == 1 else 0)
 
 
 def scan_file(path: Path, source: str) -> FileScan:
@@ -111,12 +119,14 @@ def _find_quote_lines(block: bytes, offset: int, line: int, last_byte: bytes, sc
     while pos >= 0:
         line += block.count(b"\n", counted, pos)
         counted = pos
-        if not scan.quote_lines or scan.quote_lines[-1][0] != line:
+        numbers = scan.quote_line_numbers
+        if not numbers or numbers[-1] != line:
             start = block.rfind(b"\n", 0, pos) + 1
+            numbers.append(line)
             if start == 0 and offset and last_byte != b"\n":
-                scan.quote_lines.append((line, _line_start(scan.path, offset)))  # began in an earlier block
+                scan.quote_line_starts.append(_line_start(scan.path, offset))  # began in an earlier block
             else:
-                scan.quote_lines.append((line, offset + start))
+                scan.quote_line_starts.append(offset + start)
         nl = block.find(b"\n", pos)
         if nl < 0:
             break
@@ -167,7 +177,7 @@ def quoted_records(
     skip them)."""
     count = 0
     inside: list[int] = []
-    if not scan.quote_lines:
+    if not scan.quote_line_numbers:
         return count, inside
     with open(scan.path, "rb") as f:
         consumed = 1  # the header is checked by read_header

@@ -41,9 +41,11 @@ def target_ddl(contract: SourceContract) -> sql.Composed:
     ]
     target = table_identifier(contract.target)
     parts = [sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(target, sql.SQL(", ").join(cols))]
-    if contract.partition_column:
+    if (
+        contract.partition_column
+    ):  # BRIN: periods arrive in order, and it costs inserts ~nothing (btree: +0.4 s per 1M rows)
         parts.append(
-            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING brin ({})").format(
                 _index_name(contract.target, contract.partition_column),
                 target,
                 sql.Identifier(contract.partition_column),

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 BITS_PER_ROW = 32
-MAX_BITS = 1 << 31
+MAX_BITS = 1 << 27  # 16 MiB: flat memory; past ~4M rows more keys are candidates (dedup does a little more)
 MAX_KEY_BYTES = 24
 #: Candidates held in memory before they are appended to the spill file.
 SPILL_AT = 20_000

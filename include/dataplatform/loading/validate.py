@@ -171,7 +171,7 @@ def validate_file(
         if plain != scan.unquoted_lines:  # DuckDB and the scan must agree on every line's number
             raise RuntimeError(
                 f"{local.source}: the engine read {plain} lines without quotes but the file has {scan.unquoted_lines} "
-                f"({scan.lines} lines, {len(scan.quote_lines)} with quotes): nothing loaded"
+                f"({scan.lines} lines, {len(scan.quote_line_numbers)} with quotes): nothing loaded"
             )
         quoted = 0
         if scan_thread.records:
