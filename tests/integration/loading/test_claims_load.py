@@ -146,3 +146,43 @@ def test_billing_before_any_patient_table_is_fatal(warehouse, tmp_path):
     source, _ = billing_file(tmp_path, OCTOBER, 10)
     with pytest.raises(AirflowFailException, match="needs table public.patients, which does not exist yet"):
         load_month(BILLING, source, OCTOBER)
+
+
+@pytest.mark.parametrize(
+    ("contract", "body", "problem"),
+    [
+        (BILLING, "claim_id,patient_id\nC1,1\n", "line 1: bad header: missing columns"),
+        (INSURANCE, ",".join(INSURANCE.header) + "\n", "file has a header but no data rows"),
+        (INSURANCE, "", "file is empty"),
+    ],
+)
+def test_fatal_claim_files_load_nothing(wh, tmp_path, contract, body, problem):
+    path = tmp_path / "f.csv"
+    path.write_text(body)
+    with pytest.raises(AirflowFailException, match=problem):
+        load_month(contract, str(path), OCTOBER)
+    assert wh.execute(f"SELECT count(*) FROM {contract.target}").fetchone() == (0,)
+    assert wh.execute(f"SELECT count(*) FROM {contract.quarantine}").fetchone() == (0,)
+
+
+def test_a_failure_mid_replace_leaves_the_month_as_it_was(wh, tmp_path):
+    from dataplatform.loading import steps
+
+    first, _ = billing_file(tmp_path, OCTOBER, 500)
+    load_month(BILLING, first, OCTOBER, "scheduled__oct")
+    before = table(wh, "public.billing_claims", "claim_id")
+    wh.execute("""
+        CREATE FUNCTION fail_billing() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.claim_id = 'C202610-0000250' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$;
+        CREATE TRIGGER fail_billing BEFORE INSERT ON public.billing_claims FOR EACH ROW EXECUTE FUNCTION fail_billing();
+    """)
+    try:
+        again, _ = billing_file(tmp_path, OCTOBER, 600, seed=11)
+        run = load_run(BILLING, "2026-12-01", "manual__oct", period="2026-10")
+        validated = steps.validate(BILLING, again, run)
+        deduplicated = steps.deduplicate(BILLING, validated)
+        with pytest.raises(AirflowFailException, match="injected failure"):
+            steps.load(BILLING, validated, deduplicated)  # the month's rows were deleted, then the insert failed
+        assert table(wh, "public.billing_claims", "claim_id") == before
+    finally:
+        wh.execute("DROP TRIGGER fail_billing ON public.billing_claims; DROP FUNCTION fail_billing()")
