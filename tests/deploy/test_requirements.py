@@ -55,4 +55,6 @@ def test_requirements_are_exactly_the_runtime_imports():
     providers = {d for d in listed if d.startswith("apache-airflow-providers-")}
     assert needed - listed == set(), f"imported but not listed: {sorted(needed - listed)}"
     # every other requirement is imported; providers are the platform's whether named or not
-    assert listed - providers == needed - providers, f"listed but not imported: {sorted(listed - needed - providers)}"
+    assert listed - providers == needed - providers, (
+        f"listed but not imported: {sorted(listed - needed - providers)}"
+    )

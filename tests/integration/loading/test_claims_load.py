@@ -182,7 +182,9 @@ def test_a_failure_mid_replace_leaves_the_month_as_it_was(wh, tmp_path):
         validated = steps.validate(BILLING, again, run)
         deduplicated = steps.deduplicate(BILLING, validated)
         with pytest.raises(AirflowFailException, match="injected failure"):
-            steps.load(BILLING, validated, deduplicated)  # the month's rows were deleted, then the insert failed
+            steps.load(
+                BILLING, validated, deduplicated
+            )  # the month's rows were deleted, then the insert failed
         assert table(wh, "public.billing_claims", "claim_id") == before
     finally:
         wh.execute("DROP TRIGGER fail_billing ON public.billing_claims; DROP FUNCTION fail_billing()")

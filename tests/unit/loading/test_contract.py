@@ -105,7 +105,10 @@ def test_target_and_quarantine_ddl():
         and '"payer_id" text,' in ddl
     )
     assert '"billing_month" date NOT NULL' in ddl and 'PRIMARY KEY ("claim_id")' in ddl
-    assert 'CREATE INDEX IF NOT EXISTS "billing_claims_billing_month" ON "public"."billing_claims" USING brin' in ddl
+    assert (
+        'CREATE INDEX IF NOT EXISTS "billing_claims_billing_month" ON "public"."billing_claims" USING brin'
+        in ddl
+    )
     assert "source_file text NOT NULL, line_no integer NOT NULL, raw_line text NOT NULL" in quarantine_ddl(
         BILLING
     ).as_string(None)
