@@ -232,7 +232,6 @@ class Text(ColumnType):
     max_length: int | None = None
     pattern: str | None = None
     pattern_reason: str | None = None
-    strips = False  # type: ignore[assignment]
     normalisable: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
@@ -289,7 +288,6 @@ class Enum(ColumnType):
     pg_type = "text"  # type: ignore[assignment]
     duck_type = "VARCHAR"  # type: ignore[assignment]
 
-    strips = False  # type: ignore[assignment]
 
     def fast_pattern(self, required: bool) -> str:
         codes = "|".join(re.escape(x) for x in self.values)

@@ -41,7 +41,6 @@ _FORMAT_CODES = {
     "%f": "[0-9]{1,6}",
 }
 ISO_DATE = "%Y-%m-%d"
-ISO_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
 
 
 def format_pattern(fmt: str) -> str:
@@ -63,8 +62,6 @@ def format_pattern(fmt: str) -> str:
 class ColumnType(ABC):
     """What a column accepts and becomes."""
 
-    #: Typed fields may have surrounding blanks; text is kept literally.
-    strips = True
     #: Text and codes can be upper- or lower-cased (``Column.normalise``).
     normalisable: ClassVar[bool] = False
     #: A good field's text goes to PostgreSQL as written (its input accepts every shape allowed

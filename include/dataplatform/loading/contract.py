@@ -95,11 +95,6 @@ class SourceContract:
         return [c.name for c in self.columns]
 
     @property
-    def mode(self) -> str:
-        """``"replace_partition"`` with a partition column, else ``"merge"``."""
-        return "replace_partition" if self.partition_column else "merge"
-
-    @property
     def asset_name(self) -> str:
         """The Airflow Asset its load emits: ``warehouse.<schema>.<table>``."""
         schema, table = split_table_name(self.target)

@@ -21,8 +21,6 @@ from dataplatform.loading.ddl import STAGING_SCHEMA
 from dataplatform.loading.period import LoadRun, run_prefix
 
 _SAFE = re.compile(r"[a-z0-9_]+")
-#: Columns every rows table has before the contract's own.
-ROW_COLUMNS = ("line_no", "reason", "raw_line")
 
 
 @dataclass(frozen=True)

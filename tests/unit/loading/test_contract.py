@@ -92,7 +92,7 @@ def test_the_header_asset_and_landing_key_come_from_the_contract():
         "diagnosis_code",
         "billed_amount",
     ]
-    assert BILLING.asset_name == "warehouse.public.billing_claims" and BILLING.mode == "replace_partition"
+    assert BILLING.asset_name == "warehouse.public.billing_claims"
     assert BILLING.landing_uri("landing", "2026-10") == "s3://landing/billing/2026-10/billing_data.csv"
     assert format_pattern("%d/%m/%Y") == "[0-9]{2}/[0-9]{2}/[0-9]{4}"
 
