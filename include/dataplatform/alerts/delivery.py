@@ -19,8 +19,9 @@ from dataplatform.alerts.masking import mask_text, register_connection_secrets
 from dataplatform.alerts.message import Alert
 from dataplatform.alerts.routing import Route
 from dataplatform.alerts.settings import AlertSettings, load_settings
-from dataplatform.alerts.slack import render_slack, send_slack
+from dataplatform.alerts.slack import render_slack
 from dataplatform.conn_ids import SMTP_CONN_ID
+from dataplatform.notifications.slack import send_slack
 
 log = logging.getLogger(__name__)
 

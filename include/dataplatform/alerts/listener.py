@@ -65,8 +65,9 @@ def send_run_summary(
     import time
 
     from dataplatform.alerts.delivery import deliver
-    from dataplatform.alerts.message import FailedTask, dag_failure_alert, log_url
+    from dataplatform.alerts.message import FailedTask, dag_failure_alert
     from dataplatform.alerts.routing import resolve_route
+    from dataplatform.ui_links import log_url
 
     try:
         if task_instances is None:

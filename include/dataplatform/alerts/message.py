@@ -18,10 +18,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from dataplatform.alerts.decision import Outcome, tries_label, tries_wording
 from dataplatform.alerts.masking import mask_text
+from dataplatform.ui_links import dag_url, log_url, run_url
 
 MAX_ERROR_LINES = 6
 MAX_ERROR_CHARS = 1500
@@ -101,37 +101,6 @@ class Alert:
     @property
     def unalerted_tasks(self) -> tuple[FailedTask, ...]:
         return tuple(t for t in self.failed_tasks if t.alerted is False)
-
-
-# --------------------------------------------------------------------------- URLs
-
-
-def base_url() -> str:
-    """``[api] base_url``: where the UI is, for links in alerts."""
-    try:
-        from airflow.sdk import conf
-
-        return (conf.get("api", "base_url", fallback=None) or "http://localhost:8080").rstrip("/")
-    except Exception:
-        return "http://localhost:8080"
-
-
-def dag_url(dag_id: str) -> str:
-    """The DAG's page (its docs/``doc_md`` are shown there)."""
-    return f"{base_url()}/dags/{quote(dag_id, safe='')}"
-
-
-def run_url(dag_id: str, run_id: str) -> str:
-    return f"{dag_url(dag_id)}/runs/{quote(run_id, safe='')}"
-
-
-def log_url(
-    dag_id: str, run_id: str, task_id: str, try_number: int | None = None, map_index: int = -1
-) -> str:
-    """Same shape as Airflow's ``ti.log_url``: the task try's page (log tab) in the UI."""
-    mapped = f"/mapped/{map_index}" if map_index is not None and map_index >= 0 else ""
-    query = f"?try_number={try_number}" if try_number else ""
-    return f"{run_url(dag_id, run_id)}/tasks/{quote(task_id, safe='')}{mapped}{query}"
 
 
 # --------------------------------------------------------------------------- context access

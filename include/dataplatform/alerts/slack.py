@@ -1,12 +1,12 @@
-"""Slack rendering (Block Kit + plain-text fallback) and sending through ``SlackWebhookNotifier``."""
+"""Slack rendering of alerts (Block Kit + plain-text fallback)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from dataplatform.alerts.masking import mask_payload, mask_text
 from dataplatform.alerts.message import Alert, AlertKind
+from dataplatform.notifications.slack import SlackMessage
 
 MAX_LISTED_TASKS = 15
 _HEADER_LIMIT = 150
@@ -17,12 +17,6 @@ _EMOJI = {
     AlertKind.DAG_FAILED: ":rotating_light:",
     AlertKind.RECOVERED: ":large_green_circle:",
 }
-
-
-@dataclass(frozen=True)
-class SlackMessage:
-    text: str
-    blocks: list[dict[str, Any]]
 
 
 def headline(alert: Alert) -> str:
@@ -143,25 +137,6 @@ def render_slack(alert: Alert) -> SlackMessage:
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
     message = mask_payload({"text": plain_text(alert), "blocks": blocks})
     return SlackMessage(text=message["text"], blocks=message["blocks"])
-
-
-def send_slack(message: SlackMessage, conn_id: str, timeout: int) -> None:
-    """POST through the official ``SlackWebhookNotifier`` (no Jinja rendering of alert text, no
-    client-side retries: a hanging webhook costs at most ``timeout`` seconds). Raises on failure."""
-    from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
-
-    notifier = SlackWebhookNotifier(
-        slack_webhook_conn_id=conn_id,
-        text=message.text,
-        blocks=message.blocks,
-        unfurl_links=False,
-        unfurl_media=False,
-        timeout=timeout,
-        retry_handlers=[],
-    )
-    # notify(), not __call__(): __call__ renders Jinja in the text, and an exception message
-    # containing "{{" must not break (or be evaluated in) the alert.
-    notifier.notify({})
 
 
 def _esc(text: str) -> str:

@@ -70,15 +70,18 @@ class WarehouseHook(PostgresHook):
         self.settings = SessionSettings(lock_timeout, statement_timeout, work_mem)
 
     @contextmanager
-    def transaction(self) -> Iterator[psycopg.Connection]:
+    def transaction(self, *, snapshot: bool = False) -> Iterator[psycopg.Connection]:
         """A new connection in one transaction with the session settings; commits on a clean exit.
 
-        Any exception rolls everything back (server errors are raised as
+        ``snapshot``: REPEATABLE READ, so every query sees the database as of the first one (a
+        report's checks and figures read the same rows). Any exception rolls everything back (server errors are raised as
         :class:`WarehouseLoadError`); the connection is closed either way.
         """
         conn = self.get_conn()
         try:
             conn.autocommit = False
+            if snapshot:
+                conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             self.settings.apply(conn)
             yield conn
             conn.commit()

@@ -7,7 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from dataplatform.loading.contract import SourceContract
-from dataplatform.loading.period import LoadRun, Period
+from dataplatform.loading.period import LoadRun, Period, PeriodKind
+
+
+def run_period(kind: PeriodKind, period_date: str, params: Mapping[str, Any]) -> Period:
+    """The run's period: the ``period`` param if given, else the one holding ``period_date``."""
+    if params.get("period"):
+        return Period.parse(kind, params["period"])
+    return Period.containing(kind, dt.date.fromisoformat(period_date))
 
 
 def resolve_load(
@@ -21,10 +28,7 @@ def resolve_load(
     """
     dag_run = context["dag_run"]
     params = context["params"]
-    if params.get("period"):
-        period = Period.parse(contract.period, params["period"])
-    else:
-        period = Period.containing(contract.period, dt.date.fromisoformat(period_date))
+    period = run_period(contract.period, period_date, params)
     when = context.get("logical_date") or dag_run.logical_date or dag_run.run_after
     run = LoadRun(dag_run.dag_id, dag_run.run_id, context["ti"].try_number, when.date(), period)
     source = params.get(f"{contract.name}_source_uri") or contract.landing_uri(bucket, period.label)

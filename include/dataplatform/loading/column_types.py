@@ -288,7 +288,6 @@ class Enum(ColumnType):
     pg_type = "text"  # type: ignore[assignment]
     duck_type = "VARCHAR"  # type: ignore[assignment]
 
-
     def fast_pattern(self, required: bool) -> str:
         codes = "|".join(re.escape(x) for x in self.values)
         return rf"[ \t]*(?:{codes})[ \t]*" if required else rf"(?:[ \t]*(?:{codes})[ \t]*)?"

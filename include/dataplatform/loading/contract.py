@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from dataplatform.loading.columns import Column
+from dataplatform.loading.freshness import DEFAULT_FRESHNESS, Freshness
 from dataplatform.loading.period import PeriodKind
 from dataplatform.loading.rules import Rule
 from dataplatform.warehouse.identifiers import check_identifier, split_table_name
@@ -41,6 +42,9 @@ class SourceContract:
         that period's rows and never touches another period's. None: the load merges on ``key``.
     :param max_reject_ratio: share of rejected rows above which the load fails (rows kept in
         quarantine) instead of loading the rest.
+    :param freshness: when a period is due loaded (the daily report's freshness check); default by
+        period kind (:data:`~dataplatform.loading.freshness.DEFAULT_FRESHNESS`). Not part of the
+        fingerprint: it says when data is expected, not what it is.
     """
 
     name: str
@@ -57,6 +61,7 @@ class SourceContract:
     max_reject_ratio: float = 0.05
     owner: str = "data-platform"
     tags: Sequence[str] = field(default_factory=tuple)
+    freshness: Freshness | None = None
 
     def __post_init__(self) -> None:
         for name in ("columns", "key", "latest_by", "rules", "tags"):
@@ -100,6 +105,11 @@ class SourceContract:
         schema, table = split_table_name(self.target)
         return f"warehouse.{schema or 'public'}.{table}"
 
+    @property
+    def due(self) -> Freshness:
+        """The contract's :class:`Freshness`, or its period kind's default."""
+        return self.freshness or DEFAULT_FRESHNESS[self.period]
+
     def column(self, name: str) -> Column:
         for c in self.columns:
             if c.name == name:
@@ -113,7 +123,12 @@ class SourceContract:
     @property
     def fingerprint(self) -> str:
         """A hash of every declared rule and type: a changed contract never skips a load as unchanged."""
-        return hashlib.sha256(json.dumps(_plain(self), sort_keys=True, default=str).encode()).hexdigest()[:16]
+        plain = {k: v for k, v in _plain(self).items() if k not in _NOT_FINGERPRINTED}
+        return hashlib.sha256(json.dumps(plain, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+#: Fields that say nothing about the data: changing them must not force a reload.
+_NOT_FINGERPRINTED = frozenset({"freshness"})
 
 
 def _plain(value: Any) -> Any:

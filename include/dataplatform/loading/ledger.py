@@ -122,15 +122,31 @@ def last_load(conn: psycopg.Connection, contract: SourceContract, run: LoadRun) 
     """The latest reconciled or skipped load of this target that a re-run of ``run`` could repeat:
     of the same period for a partitioned target; of any period for a merged one (a later file
     of another day may have changed its rows since)."""
+    return _latest(conn, contract, run.period.start if contract.partition_column else None, finished=True)
+
+
+def latest_for_period(
+    conn: psycopg.Connection, contract: SourceContract, period_start: Any
+) -> LoadRecord | None:
+    """The latest load of ``contract`` for the period starting ``period_start``, whatever its status
+    (a ``loaded`` one was never reconciled)."""
+    return _latest(conn, contract, period_start, finished=False)
+
+
+def _latest(
+    conn: psycopg.Connection, contract: SourceContract, period_start: Any, *, finished: bool
+) -> LoadRecord | None:
     if conn.execute("SELECT to_regclass('dataplatform.loads')").fetchone()[0] is None:
         return None
-    where = "target = %(target)s AND status IN ('reconciled', 'skipped')"
-    if contract.partition_column:
+    where = "target = %(target)s"
+    if finished:
+        where += " AND status IN ('reconciled', 'skipped')"
+    if period_start is not None:
         where += " AND period_start = %(period)s"
     cur = conn.cursor(row_factory=dict_row)
     row = cur.execute(
         f"SELECT * FROM dataplatform.loads WHERE {where} ORDER BY id DESC LIMIT 1",
-        {"target": contract.target, "period": run.period.start},
+        {"target": contract.target, "period": period_start},
     ).fetchone()
     if row is None:
         return None
@@ -159,14 +175,14 @@ def last_load(conn: psycopg.Connection, contract: SourceContract, run: LoadRun) 
     )
 
 
-def target_rows(conn: psycopg.Connection, contract: SourceContract, run: LoadRun) -> int:
-    """Rows of the target (merge) or of this period's partition (replace)."""
+def period_rows(conn: psycopg.Connection, contract: SourceContract, period_start: Any) -> int:
+    """Rows of the target (merge) or of the partition of the period starting ``period_start``."""
     target = table_identifier(contract.target)
     if contract.partition_column:
         stmt = sql.SQL("SELECT count(*) FROM {} WHERE {} = %s").format(
             target, sql.Identifier(contract.partition_column)
         )
-        return int(conn.execute(stmt, (run.period.start,)).fetchone()[0])
+        return int(conn.execute(stmt, (period_start,)).fetchone()[0])
     return int(conn.execute(sql.SQL("SELECT count(*) FROM {}").format(target)).fetchone()[0])
 
 
@@ -180,6 +196,6 @@ def unchanged_since_last_load(
         return None
     if last.period_start != run.period.start:
         return None
-    if target_rows(conn, contract, run) != last.target_rows:
+    if period_rows(conn, contract, run.period.start) != last.target_rows:
         return None
     return last

@@ -42,6 +42,10 @@ class Period:
             return self.start + dt.timedelta(days=1)
         return (self.start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
+    def previous(self) -> Period:
+        """The period just before this one."""
+        return Period.containing(self.kind, self.start - dt.timedelta(days=1))
+
     @property
     def label(self) -> str:
         return self.start.isoformat() if self.kind == "day" else self.start.strftime("%Y-%m")

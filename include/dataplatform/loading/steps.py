@@ -177,7 +177,7 @@ def load(
             "updated": result.updated,
             "unchanged": result.unchanged,
             "deleted": result.deleted,
-            "target_rows": ledger.target_rows(target.connection, contract, run),
+            "target_rows": ledger.period_rows(target.connection, contract, run.period.start),
             "totals": totals,
             "written_at": written_at,
         }

@@ -1,5 +1,6 @@
-"""Notifiers of the data platform (alerting uses them; the dependency is one way: alerts -> notifications)."""
+"""Notifiers of the data platform on top of the official Slack and SMTP providers.
 
-from dataplatform.notifications.email import AlertEmailNotifier
-
-__all__ = ["AlertEmailNotifier"]
+``email`` (SMTP hook and notifier with a text alternative and bounded timeouts) and ``slack``
+(webhook message). Alerting and reports use them; the dependency is one way (alerts, reports ->
+notifications). Nothing is imported here, so importing a submodule stays cheap at DAG parse time.
+"""

@@ -2,12 +2,14 @@
 
 The SMTP provider's hook only attaches an HTML part; this thin layer inserts the plain-text
 alternative in front of it and bounds the connect timeout / retries so that an alert can never hold
-a task (or the dag-processor) for long.
+a task (or the dag-processor) for long. :meth:`AlertSmtpHook.send_message` sends a ready MIME
+message (the reports' inline charts and attachments, which the provider's builder cannot make).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from email.message import EmailMessage
 from email.mime.text import MIMEText
 from functools import cached_property
 from typing import Any
@@ -51,6 +53,30 @@ class AlertSmtpHook(SmtpHook):
             # RFC 2046: alternatives in increasing order of preference, so text first, HTML last.
             msg.get_payload().insert(0, MIMEText(self.text_content, "plain", charset))
         return msg, recipients
+
+    def send_message(self, message: EmailMessage) -> list[str]:
+        """Send ``message`` to its To/Cc/Bcc through the connection (``From`` defaults to the
+        connection's ``from_email``); return the recipients. Raises on failure."""
+        recipients = [
+            address.strip()
+            for header in ("To", "Cc", "Bcc")
+            for value in message.get_all(header, [])
+            for address in str(value).split(",")
+            if address.strip()
+        ]
+        if not recipients:
+            raise ValueError("the message has no recipients")
+        with self:
+            self.get_conn()
+            if not message["From"]:
+                if not self.from_email:
+                    raise ValueError(
+                        f"SMTP connection {self.smtp_conn_id!r} has no from_email and the message no From"
+                    )
+                message["From"] = self.from_email
+            del message["Bcc"]
+            self._smtp_client.send_message(message, to_addrs=recipients)  # type: ignore[union-attr]
+        return recipients
 
 
 class AlertEmailNotifier(SmtpNotifier):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from dataplatform.loading.column_types import Date, Decimal, Integer, Text, Timestamp
 from dataplatform.loading.columns import Column
 from dataplatform.loading.contract import SourceContract
+from dataplatform.loading.freshness import Freshness
 from dataplatform.loading.rules import NotBefore, NotInFuture
 
 PATIENTS = SourceContract(
@@ -30,4 +33,6 @@ PATIENTS = SourceContract(
     max_reject_ratio=0.05,
     owner="clinical-data",
     tags=("patients",),
+    # the day's snapshot lands early and loads at 06:00: it is late when not loaded by 07:00
+    freshness=Freshness(dt.timedelta(hours=7), counted_from="start"),
 )
