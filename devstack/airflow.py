@@ -150,6 +150,31 @@ class AirflowClient:
         """Clear every task of a run so the scheduler runs it again (what "re-run" means in the UI)."""
         self._ok(self.http.post(f"/dags/{dag_id}/dagRuns/{run_id}/clear", json={"dry_run": False}))
 
+    def clear_tasks(self, dag_id: str, run_id: str, task_ids: list[str]) -> None:
+        """Clear some tasks of a run (their next try runs; the rest keep their state)."""
+        body = {
+            "dry_run": False,
+            "dag_run_id": run_id,
+            "task_ids": task_ids,
+            "only_failed": False,
+            "reset_dag_runs": True,
+        }
+        self._ok(self.http.post(f"/dags/{dag_id}/clearTaskInstances", json=body))
+
+    def wait_for_task_state(
+        self, dag_id: str, run_id: str, task_ids: list[str], state: str, timeout: float = 120.0
+    ) -> None:
+        """Wait until every one of ``task_ids`` is in ``state`` (e.g. a sensor ``deferred``)."""
+
+        def reached() -> bool:
+            states = self.task_states(dag_id, run_id)
+            return all(states.get(t) == state for t in task_ids)
+
+        try:
+            wait_until(reached, timeout, f"{task_ids} {state}", interval=0.5)
+        except TimeoutError as err:
+            raise TimeoutError(f"{err}: {self.task_states(dag_id, run_id)}") from err
+
     def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
         return self._ok(self.http.get(f"/dags/{dag_id}/dagRuns/{run_id}"))
 

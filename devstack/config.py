@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dataplatform.conn_ids import (
+    AIRFLOW_API_CONN_ID,
     AWS_CONN_ID,
     DEFAULT_LANDING_BUCKET,
+    DEFAULT_REPORTS_BUCKET,
     LANDING_BUCKET_VARIABLE,
+    REPORTS_BUCKET_VARIABLE,
     SLACK_ALERTS_CONN_ID,
     SMTP_CONN_ID,
     WAREHOUSE_CONN_ID,
@@ -18,6 +21,14 @@ from dataplatform.conn_ids import (
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "admin"  # local development only
+#: Where reports go in the local stack (the Slack sink records every webhook post).
+REPORT_ROUTES = {
+    "finance": {"email": ["finance@hospital.example"], "slack_conn_id": SLACK_ALERTS_CONN_ID},
+    "data-team": {
+        "email": ["data-team@hospital.example", "stakeholders@hospital.example"],
+        "slack_conn_id": SLACK_ALERTS_CONN_ID,
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,7 @@ class StackConfig:
     smtp_port: int = 1025
     api_port: int = 8080
     landing_bucket: str = DEFAULT_LANDING_BUCKET
+    reports_bucket: str = DEFAULT_REPORTS_BUCKET
     dags_folder: Path = REPO_ROOT / "dags"
     plugins_folder: Path = REPO_ROOT / "plugins"
     parallelism: int = 4
@@ -69,6 +81,14 @@ def connection_env(cfg: StackConfig) -> dict[str, str]:
             "conn_type": "slackwebhook",
             "password": f"http://127.0.0.1:{cfg.slack_port}/hook",
         },
+        AIRFLOW_API_CONN_ID: {
+            "conn_type": "http",
+            "host": "127.0.0.1",
+            "port": cfg.api_port,
+            "schema": "http",
+            "login": ADMIN_USER,
+            "password": ADMIN_PASSWORD,
+        },
         SMTP_CONN_ID: {
             "conn_type": "smtp",
             "host": "127.0.0.1",
@@ -84,6 +104,7 @@ def connection_env(cfg: StackConfig) -> dict[str, str]:
     }
     env = {f"AIRFLOW_CONN_{cid.upper()}": json.dumps(c) for cid, c in conns.items()}
     env[f"AIRFLOW_VAR_{LANDING_BUCKET_VARIABLE.upper()}"] = cfg.landing_bucket
+    env[f"AIRFLOW_VAR_{REPORTS_BUCKET_VARIABLE.upper()}"] = cfg.reports_bucket
     return env
 
 
@@ -114,6 +135,7 @@ def airflow_env(cfg: StackConfig) -> dict[str, str]:
         "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        "AIRFLOW__DATAPLATFORM__ALERT_ROUTES": json.dumps(REPORT_ROUTES),
         "AIRFLOW__SMTP__SMTP_HOST": "127.0.0.1",
         "AIRFLOW__SMTP__SMTP_PORT": str(cfg.smtp_port),
     }

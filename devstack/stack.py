@@ -72,6 +72,7 @@ def up() -> StackState:
     try:
         started.append(s3.start_s3(cfg.s3_port, logs / "s3.log"))
         s3.create_bucket(cfg.s3_port, cfg.landing_bucket)
+        s3.create_bucket(cfg.s3_port, cfg.reports_bucket)
         py = sys.executable
         started.append(
             start(

@@ -96,6 +96,7 @@ def s3_server(tmp_root: Path) -> Iterator:
     proc = s3.start_s3(TEST_CONFIG.s3_port, tmp_root / "moto.log")
     try:
         s3.create_bucket(TEST_CONFIG.s3_port, TEST_CONFIG.landing_bucket)
+        s3.create_bucket(TEST_CONFIG.s3_port, TEST_CONFIG.reports_bucket)
         yield s3.s3_client(TEST_CONFIG.s3_port)
     finally:
         proc.stop()

@@ -17,7 +17,19 @@ from devstack.samples.generated import GeneratedFile, csv_writer, emit
 from devstack.samples.patients import DIAGNOSES, WARDS
 
 HEADER = tuple(BILLING.header)
-PROCEDURES = ("99213", "99285", "93000", "71046", "36415", "80053", "45378", "27447")
+#: Procedure codes and a typical billed amount; a claim is billed around it (log-normal), and a few
+#: claims are billed several times over (the report's outliers).
+PROCEDURES = {
+    "99213": 150.0,
+    "99285": 1200.0,
+    "93000": 80.0,
+    "71046": 120.0,
+    "36415": 25.0,
+    "80053": 60.0,
+    "45378": 1800.0,
+    "27447": 28000.0,
+}
+OUTLIER_SHARE = 0.003
 #: Insurers: payer id -> name (the insurance generator writes the names).
 PAYERS = {
     "INS-01": "Helvetic Health",
@@ -47,6 +59,7 @@ class Claim:
     claim_id: str
     patient_id: int
     service_date: date
+    procedure_code: str
     amount: str
     payer_id: str
 
@@ -59,12 +72,17 @@ def claims(month: date, rows: int, *, patients: int, seed: int) -> list[Claim]:
     out = []
     for i in range(1, rows + 1):
         payer = "" if rng.random() < SELF_PAY_SHARE else rng.choice(list(PAYERS))
+        procedure = rng.choice(list(PROCEDURES))
+        amount = PROCEDURES[procedure] * rng.lognormvariate(0, 0.3)
+        if rng.random() < OUTLIER_SHARE:
+            amount *= rng.uniform(4, 12)
         out.append(
             Claim(
                 claim_id=f"C{period.start:%Y%m}-{i:07d}",
                 patient_id=rng.randrange(1, patients + 1),
                 service_date=period.start + timedelta(days=rng.randrange(days)),
-                amount=f"{rng.randrange(1, 5_000_000) / 100:.2f}",
+                procedure_code=procedure,
+                amount=f"{min(max(amount, 0.01), 999_999.99):.2f}",
                 payer_id=payer,
             )
         )
@@ -99,7 +117,7 @@ def write_billing_csv(
                 claim.service_date.isoformat(),
                 rng.choice(WARDS),
                 rng.choice(DIAGNOSES),
-                rng.choice(PROCEDURES),
+                claim.procedure_code,
                 claim.amount,
                 "EUR" if rng.random() < 0.9 else rng.choice(["USD", "GBP", "CHF"]),
                 claim.payer_id,

@@ -12,13 +12,16 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-dataplatform",
         "name": "Data Platform",
-        "description": "The data platform's loading stack, warehouse hook, landing sensor, notifiers and alerting callbacks.",
+        "description": "The data platform's loading stack, warehouse hook, landing sensor, reports, notifiers and alerting callbacks.",
         "versions": [__version__],
         "integrations": [
             {"integration-name": "Data Platform", "tags": ["software"]},
         ],
         "hooks": [
-            {"integration-name": "Data Platform", "python-modules": ["dataplatform.hooks.warehouse"]},
+            {
+                "integration-name": "Data Platform",
+                "python-modules": ["dataplatform.hooks.warehouse", "dataplatform.hooks.airflow_api"],
+            },
         ],
         "connection-types": [
             {
@@ -37,7 +40,7 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "config": {
             "dataplatform": {
-                "description": "Settings of the shared data-platform defaults and alerting.",
+                "description": "Settings of the shared data-platform defaults, alerting and reports.",
                 "options": {
                     "retry_delay_seconds": {
                         "description": "First retry delay of every task using dataplatform.defaults "
@@ -84,6 +87,29 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "integer",
                         "example": "7",
                         "default": "7",
+                    },
+                    "report_currency": {
+                        "description": "Currency of the financial report's figures (claims billed in "
+                        "other currencies are counted, not converted).",
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": "EUR",
+                        "default": "EUR",
+                    },
+                    "reports_base_url": {
+                        "description": "Where the deployment serves the reports bucket; report links "
+                        "are presigned S3 URLs (valid 7 days) without it.",
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": "https://reports.example.com",
+                        "default": None,
+                    },
+                    "report_timeout_seconds": {
+                        "description": "Timeout of one report send (SMTP, Slack) in seconds.",
+                        "version_added": "0.2.0",
+                        "type": "integer",
+                        "example": "30",
+                        "default": "30",
                     },
                 },
             },

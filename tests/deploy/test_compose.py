@@ -22,9 +22,15 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from dataplatform.conn_ids import DEFAULT_LANDING_BUCKET, LANDING_BUCKET_VARIABLE, REQUIRED_CONN_IDS
+from dataplatform.conn_ids import (
+    DEFAULT_LANDING_BUCKET,
+    DEFAULT_REPORTS_BUCKET,
+    LANDING_BUCKET_VARIABLE,
+    REPORTS_BUCKET_VARIABLE,
+    REQUIRED_CONN_IDS,
+)
 from dataplatform.get_provider_info import get_provider_info
-from devstack.config import REPO_ROOT, StackConfig, connection_env
+from devstack.config import REPO_ROOT, REPORT_ROUTES, StackConfig, connection_env
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yaml"
 POSTGRES_INIT = REPO_ROOT / "deploy" / "compose" / "postgres-init"
@@ -158,8 +164,14 @@ def test_required_connections_match_the_native_stack(common_env, native_env):
         ours, native = json.loads(common_env[var]), json.loads(native_env[var])
         assert ours["conn_type"] == native["conn_type"], conn_id
         assert set(ours.get("extra", {})) == set(native.get("extra", {})), f"{conn_id}: extra fields differ"
-    bucket_var = f"AIRFLOW_VAR_{LANDING_BUCKET_VARIABLE.upper()}"
-    assert common_env[bucket_var] == native_env[bucket_var] == DEFAULT_LANDING_BUCKET
+    for variable, default in (
+        (LANDING_BUCKET_VARIABLE, DEFAULT_LANDING_BUCKET),
+        (REPORTS_BUCKET_VARIABLE, DEFAULT_REPORTS_BUCKET),
+    ):
+        var = f"AIRFLOW_VAR_{variable.upper()}"
+        assert common_env[var] == native_env[var] == default, var
+    routes = json.loads(common_env["AIRFLOW__DATAPLATFORM__ALERT_ROUTES"])
+    assert routes == REPORT_ROUTES, "report routes differ from devstack/config.py"
 
 
 def test_connections_point_at_compose_services(common_env, services):
@@ -195,6 +207,11 @@ def test_connections_point_at_compose_services(common_env, services):
         "slack-sink must run devstack/slack_sink.py"
     )
 
+    api = conns["airflow_api"]
+    assert api["host"] == "airflow-apiserver" and api["port"] == 8080, "airflow_api must reach the api-server"
+    users = [u.split(":")[0] for u in common_env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")]
+    assert api["login"] in users, "airflow_api must log in as a user of the auth manager"
+
     smtp = conns["smtp_default"]
     assert smtp["host"] in services
     assert any(p.endswith(f":{smtp['port']}") for p in services[smtp["host"]]["ports"])
@@ -202,11 +219,15 @@ def test_connections_point_at_compose_services(common_env, services):
     assert common_env["AIRFLOW__SMTP__SMTP_PORT"] == str(smtp["port"])
 
 
-def test_minio_init_creates_the_landing_bucket(services, common_env):
+def test_minio_init_creates_the_landing_and_reports_buckets(services, common_env):
     init = services["minio-init"]
-    bucket = common_env[f"AIRFLOW_VAR_{LANDING_BUCKET_VARIABLE.upper()}"]
-    assert env_of(init)["LANDING_BUCKET"] == bucket
-    assert "mc mb" in command_text(init) and "${LANDING_BUCKET}" in command_text(init)
+    for variable, env_name in (
+        (LANDING_BUCKET_VARIABLE, "LANDING_BUCKET"),
+        (REPORTS_BUCKET_VARIABLE, "REPORTS_BUCKET"),
+    ):
+        bucket = common_env[f"AIRFLOW_VAR_{variable.upper()}"]
+        assert env_of(init)[env_name] == bucket
+        assert "mc mb" in command_text(init) and "${" + env_name + "}" in command_text(init)
     assert init["depends_on"]["minio"]["condition"] == "service_healthy"
     for name in ("airflow-scheduler", "airflow-triggerer", "airflow-worker"):
         assert services[name]["depends_on"]["minio-init"]["condition"] == "service_completed_successfully"

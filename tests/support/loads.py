@@ -37,10 +37,11 @@ def run_steps(contract: SourceContract, source: str, run: LoadRun, **validate_kw
 
 
 def drop_tables(conn) -> None:
-    """Every table the contracts and the load ledger create (a fresh warehouse)."""
+    """Every table the contracts, the load ledger and the reports create (a fresh warehouse)."""
     names = [t for c in CONTRACTS.values() for t in (c.target, c.quarantine)]
     conn.execute(f"DROP TABLE IF EXISTS {', '.join(names)}, dataplatform.loads CASCADE")
     conn.execute("DROP SCHEMA IF EXISTS staging CASCADE")
+    conn.execute("DROP SCHEMA IF EXISTS reports CASCADE")
 
 
 def table(conn, name: str, order: str = "1", where: str = "true") -> list[tuple]:
