@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install lock run stop status test test-fast lint format bench clean
+.PHONY: help install lock run stop status test test-fast lint format bench examples clean
 
 help:
 	@echo "make run     - set up .venv and start the local Airflow stack (no Docker) with sample data"
@@ -17,6 +17,7 @@ help:
 	@echo "make test-fast - integrity + unit tests only (no services)"
 	@echo "make lock    - re-resolve requirements.txt + requirements-dev.txt into requirements.lock"
 	@echo "make bench   - run the benchmarks in bench/"
+	@echo "make examples - render the reports 'make run' sent into docs/examples/ (headless Chromium)"
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
@@ -57,6 +58,7 @@ format: install
 
 test: install
 	$(PY) -m devstack ensure-postgres
+	$(PY) -m devstack ensure-chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
@@ -67,6 +69,9 @@ bench: install
 	$(PY) -m bench.validation_engines
 	$(PY) -m bench.patient_etl
 	$(PY) -m bench.billing_etl
+
+examples: install
+	$(PY) -m devstack examples
 
 clean: stop
 	rm -rf $(VENV) .local

@@ -1,4 +1,4 @@
-"""CLI: ``python -m devstack up | down | status | ensure-postgres``."""
+"""CLI: ``python -m devstack up | down | status | ensure-postgres | ensure-chromium | examples``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from devstack import postgres, stack
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "status", "ensure-postgres"])
+    parser.add_argument(
+        "command", choices=["up", "down", "status", "ensure-postgres", "ensure-chromium", "examples"]
+    )
     args = parser.parse_args()
     if args.command == "up":
         print(stack.banner(stack.up()))
@@ -19,6 +21,18 @@ def main() -> None:
         print(f"stopped: {', '.join(stopped)}" if stopped else "nothing running")
     elif args.command == "status":
         print(json.dumps(stack.status(), indent=2) or "nothing running")
+    elif args.command == "ensure-chromium":
+        from devstack import render
+
+        try:
+            print(f"Chromium: {render.ensure_chromium()}")
+        except render.ChromiumUnavailable as err:  # the rendering tests skip, saying why
+            print(f"Chromium is not available, the rendering tests will be skipped: {err}")
+    elif args.command == "examples":
+        from devstack.examples import render_examples
+
+        for path in render_examples(stack.dev_config().s3_port):
+            print(f"wrote {path}")
     else:
         try:
             postgres.ensure_running()

@@ -2,6 +2,10 @@
 
 Three days of patients files (ending today) and last month's billing and insurance files, whose
 claims refer to those patients (ids 1..PATIENT_ROWS). All slightly dirty, as real extracts are.
+
+:func:`load_claims_history` loads the 11 months before last month straight through the loading
+stack's steps (``python -m devstack.seed history``), so the monthly report's 12-month trend has a
+history without 11 DAG runs; the month the report is about is loaded by the DAG itself.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from devstack.samples.patients import write_patients_csv
 PATIENT_DAYS = 3
 PATIENT_ROWS = 10_000
 CLAIM_ROWS = 20_000
+HISTORY_MONTHS = 11
 
 
 def last_month(today: dt.date) -> dt.date:
@@ -59,3 +64,64 @@ def seed_sample_data(cfg: StackConfig, today: dt.date | None = None) -> list[str
         for path, key in files:
             client.upload_file(str(path), cfg.landing_bucket, key)
     return [f"s3://{cfg.landing_bucket}/{key}" for _, key in files]
+
+
+def months_before(month: dt.date, count: int) -> list[dt.date]:
+    """The ``count`` months before ``month`` (its 1st), oldest first."""
+    out = []
+    for _ in range(count):
+        month = last_month(month)
+        out.append(month)
+    return out[::-1]
+
+
+def history_rows(month: dt.date) -> int:
+    """A claims volume that moves a little from month to month (winter busier than summer)."""
+    import math
+
+    return int(
+        CLAIM_ROWS
+        * (1 + 0.12 * math.cos((month.month - 1) / 12 * 2 * math.pi))
+        * (0.96 + 0.08 * (month.toordinal() % 7) / 6)
+    )
+
+
+def load_claims_history(today: dt.date) -> list[str]:
+    """Load the billing and insurance of the :data:`HISTORY_MONTHS` months before last month with
+    the loading steps (the caller's environment names the warehouse); return the periods loaded."""
+    from dataplatform.loading import steps
+    from dataplatform.loading.period import LoadRun, Period
+
+    loaded = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for month in months_before(last_month(today), HISTORY_MONTHS):
+            label = f"{month:%Y-%m}"
+            for contract, write in ((BILLING, write_billing_csv), (INSURANCE, write_insurance_csv)):
+                path = Path(tmp) / f"{contract.name}-{label}.csv"
+                rows = history_rows(month)
+                write(
+                    path,
+                    month,
+                    rows,
+                    patients=PATIENT_ROWS,
+                    seed=month.toordinal(),
+                    dirty=True,
+                    defect_rate=0.01,
+                )
+                run = LoadRun("devstack_seed", f"seed__{label}", 1, today, Period.parse("month", label))
+                validated = steps.validate(contract, str(path), run)
+                deduplicated = steps.deduplicate(contract, validated)
+                result = steps.load(contract, validated, deduplicated)
+                steps.reconcile_load(contract, validated, deduplicated, result)
+                steps.cleanup(contract, run.dag_id, run.run_id)
+            loaded.append(label)
+    return loaded
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["history"]:
+        raise SystemExit("usage: python -m devstack.seed history")
+    for label in load_claims_history(dt.datetime.now(dt.UTC).date()):
+        print(f"loaded claims history {label}", flush=True)

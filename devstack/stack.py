@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
 import sys
+import time
 from dataclasses import asdict, dataclass
 
 from devstack import airflow, postgres, s3
-from devstack.config import ADMIN_PASSWORD, ADMIN_USER, REPO_ROOT, StackConfig
+from devstack.config import ADMIN_PASSWORD, ADMIN_USER, REPO_ROOT, StackConfig, airflow_env
 from devstack.procs import Background, port_open, start, stop_pid
 
 LOCAL_DIR = REPO_ROOT / ".local"
@@ -135,7 +137,8 @@ def up() -> StackState:
 
 
 MAIN_DAG = "patient_data_pipeline"
-CLAIMS_DAG = "monthly_claims_load"
+REPORT_DAG = "monthly_financial_report"
+DAILY_DAG = "daily_report"
 
 
 def first_run_logical_date(now: dt.datetime, days_seeded: int) -> str:
@@ -149,29 +152,64 @@ def first_run_logical_date(now: dt.datetime, days_seeded: int) -> str:
     return f"{oldest.isoformat()}T06:00:00Z"
 
 
+def _run_once(client: airflow.AirflowClient, dag_id: str, logical_date: str, conf: dict | None = None) -> str:
+    """Trigger ``dag_id`` at ``logical_date`` unless a run has it already (a restart of today's
+    stack keeps that run); wait for it; return its run id."""
+    client.wait_for_dag(dag_id)
+    existing = client.runs_at(dag_id, logical_date)
+    run_id = existing[0] if existing else client.trigger(dag_id, conf=conf, logical_date=logical_date)
+    print(f"waiting for {dag_id} run {run_id} ...", flush=True)
+    state = client.wait_for_run(dag_id, run_id, timeout=900)
+    print(f"{dag_id} run {run_id}: {state}", flush=True)
+    return run_id
+
+
+def _scheduled_run(
+    client: airflow.AirflowClient, dag_id: str, logical_date: str, wait: float = 60
+) -> str | None:
+    """Unpause ``dag_id`` and wait for the scheduler's own run at ``logical_date`` (its latest
+    interval), then for its end; None if the scheduler makes no such run (e.g. before 02:00 on the
+    1st): a manual run then does the job, and there is never a second report of the same month."""
+    client.wait_for_dag(dag_id)
+    client.unpause(dag_id)
+    deadline = time.monotonic() + wait
+    while not (found := client.runs_at(dag_id, logical_date)) and time.monotonic() < deadline:
+        time.sleep(1)
+    if not found:
+        return None
+    print(f"waiting for {dag_id} run {found[0]} ...", flush=True)
+    print(f"{dag_id} run {found[0]}: {client.wait_for_run(dag_id, found[0], timeout=900)}", flush=True)
+    return found[0]
+
+
 def _trigger_main_job(stack: airflow.AirflowStack) -> str:
-    """Run the main DAG once on the oldest sample file, then the claims load of last month (its
-    claims refer to those patients), unless they ran already; return the runs' UI addresses."""
+    """The main job on the sample data: the patients DAG on the oldest sample file; the claims
+    history; the monthly financial report of last month (its claims refer to those patients); the
+    daily report of today. Returns the runs' UI addresses."""
     from devstack.seed import PATIENT_DAYS, last_month
 
     client = stack.client()
-    client.wait_for_dag(MAIN_DAG)
     now = dt.datetime.now(dt.UTC)
-    logical_date = first_run_logical_date(now, PATIENT_DAYS)
-    existing = client.runs_at(MAIN_DAG, logical_date)  # a restart of today's stack: keep that run
-    run_id = existing[0] if existing else client.trigger(MAIN_DAG, logical_date=logical_date)
-    print(f"waiting for {MAIN_DAG} run {run_id} ...", flush=True)
-    client.wait_for_run(MAIN_DAG, run_id, timeout=600)
-    client.wait_for_dag(CLAIMS_DAG)
-    month = last_month(now.date())
-    claims_date = f"{month.isoformat()}T00:00:00Z"  # not the scheduler's 01:00 run of that month
-    existing = client.runs_at(CLAIMS_DAG, claims_date)
-    claims_run = (
-        existing[0]
-        if existing
-        else client.trigger(CLAIMS_DAG, logical_date=claims_date, conf={"period": f"{month:%Y-%m}"})
+    runs = {MAIN_DAG: _run_once(client, MAIN_DAG, first_run_logical_date(now, PATIENT_DAYS))}
+    history = subprocess.run(
+        [sys.executable, "-m", "devstack.seed", "history"],
+        env={**os.environ, **airflow_env(stack.cfg), **_pythonpath()},
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    return f"{stack.cfg.api_url}/dags/{MAIN_DAG}/runs/{run_id} and {stack.cfg.api_url}/dags/{CLAIMS_DAG}/runs/{claims_run}"
+    if history.returncode != 0:
+        raise RuntimeError(f"loading the claims history failed: {history.stderr[-2000:]}")
+    print(f"claims history loaded ({history.stdout.count('loaded claims history')} months)", flush=True)
+    month = last_month(now.date())
+    runs[REPORT_DAG] = _scheduled_run(client, REPORT_DAG, f"{month.isoformat()}T02:00:00Z") or _run_once(
+        client, REPORT_DAG, f"{month.isoformat()}T00:00:00Z", conf={"period": f"{month:%Y-%m}"}
+    )
+    today = now.date()
+    runs[DAILY_DAG] = _run_once(  # today's runs and loads (the scheduler's own run reports yesterday)
+        client, DAILY_DAG, f"{today.isoformat()}T00:00:00Z", conf={"day": today.isoformat()}
+    )
+    return " and ".join(f"{stack.cfg.api_url}/dags/{dag}/runs/{run}" for dag, run in runs.items())
 
 
 def down() -> list[str]:
@@ -214,6 +252,8 @@ def banner(state: StackState) -> str:
             f"  S3 (moto)     {state.s3_endpoint}   bucket 'landing'",
             f"  Slack alerts  {state.slack_url}",
             f"  Email         {state.smtp}",
+            "  Reports       the monthly financial report and the daily report are in the mail catcher;",
+            f"                the report's files in {state.s3_endpoint}/reports/reports/financial/",
             f"  First run     {state.first_run}",
             "  Stop with:    make stop",
         ]

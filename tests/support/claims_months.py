@@ -12,6 +12,9 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
+from dataplatform.hooks.warehouse import WarehouseHook
+from dataplatform.loading.period import Period
+from dataplatform.reports.financial.build import FinancialSources, build_report, read_report
 from dataplatform.sources.billing import BILLING
 from dataplatform.sources.insurance import INSURANCE
 from dataplatform.sources.patients import PATIENTS
@@ -88,3 +91,22 @@ def load_month(
     ):
         path = write_csv(directory / f"{contract.name}_{label}.csv", contract.header, rows)
         run_steps(contract, path, load_run(contract, "2026-12-01", run_id, period=label))
+
+
+def build_financial(month: str, run_id: str = "manual__1") -> dict:
+    """Build the financial report of ``month`` (``YYYY-MM``) as the DAG's build task does, in EUR."""
+    return build_report(
+        WarehouseHook(),
+        FinancialSources(BILLING, INSURANCE, PATIENTS),
+        Period.parse("month", month),
+        currency="EUR",
+        dag_id="monthly_financial_report",
+        run_id=run_id,
+        try_number=1,
+    )
+
+
+def financial_tables(month: str) -> dict[str, list[dict]]:
+    """Every financial report table's rows of ``month``."""
+    with WarehouseHook().transaction() as conn:
+        return read_report(conn, Period.parse("month", month))

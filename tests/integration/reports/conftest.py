@@ -8,15 +8,13 @@ import datetime as dt
 import psycopg
 import pytest
 
-from dataplatform.hooks.warehouse import WarehouseHook
-from dataplatform.loading.period import Period
-from dataplatform.reports.financial.build import FinancialSources, build_report
 from dataplatform.sources.billing import BILLING
 from dataplatform.sources.insurance import INSURANCE
 from dataplatform.sources.patients import PATIENTS
 from devstack.samples.billing import write_billing_csv
 from devstack.samples.insurance import write_insurance_csv
 from devstack.samples.patients import write_patients_csv
+from tests.support.claims_months import build_financial
 from tests.support.loads import drop_tables, load_run, run_steps
 
 PATIENTS_N = 800
@@ -42,12 +40,4 @@ def generated_months(services, test_config, tmp_path_factory):
                 dirty=True,
             )
             run_steps(contract, str(file.path), load_run(contract, "2026-11-01", period=f"{month:%Y-%m}"))
-    return build_report(
-        WarehouseHook(),
-        FinancialSources(BILLING, INSURANCE, PATIENTS),
-        Period.parse("month", "2026-10"),
-        currency="EUR",
-        dag_id="monthly_financial_report",
-        run_id="manual__render",
-        try_number=1,
-    )
+    return build_financial("2026-10", run_id="manual__render")

@@ -10,6 +10,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from dataplatform.reports.financial import steps
 from dataplatform.reports.financial.tables import TABLES
+from tests.support.claims_months import build_financial
 from tests.support.report_mail import parse, png_size, with_subject
 
 pytestmark = pytest.mark.integration
@@ -57,24 +58,9 @@ def test_an_edition_is_emailed_and_posted_once_however_often_the_task_runs(
 
 
 def test_a_rebuilt_month_goes_out_as_a_reissue_naming_what_it_replaces(generated_months, smtp_sink):
-    from dataplatform.hooks.warehouse import WarehouseHook
-    from dataplatform.loading.period import Period
-    from dataplatform.reports.financial.build import FinancialSources, build_report
-    from dataplatform.sources.billing import BILLING
-    from dataplatform.sources.insurance import INSURANCE
-    from dataplatform.sources.patients import PATIENTS
-
     first = steps.publish(generated_months, bucket=BUCKET)
     steps.send_email(generated_months, first, route="finance")  # issue 1 (sent before, or now)
-    rebuilt = build_report(
-        WarehouseHook(),
-        FinancialSources(BILLING, INSURANCE, PATIENTS),
-        Period.parse("month", "2026-10"),
-        currency="EUR",
-        dag_id="monthly_financial_report",
-        run_id="manual__rerun",
-        try_number=1,
-    )
+    rebuilt = build_financial("2026-10", run_id="manual__rerun")
     assert rebuilt["content_sha256"] == generated_months["content_sha256"]
     published = steps.publish(rebuilt, bucket=BUCKET)
     assert published["issue"] == 2 and published["subject"].endswith(", re-issue 2")

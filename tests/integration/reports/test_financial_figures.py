@@ -12,36 +12,21 @@ from decimal import Decimal as D
 
 import pytest
 
-from dataplatform.hooks.warehouse import WarehouseHook
-from dataplatform.loading.period import Period
-from dataplatform.reports.financial.build import FinancialSources, build_report, read_report
 from dataplatform.reports.financial.checks import IncompleteInputsError
-from dataplatform.sources.billing import BILLING
-from dataplatform.sources.insurance import INSURANCE
-from dataplatform.sources.patients import PATIENTS
-from tests.support.claims_months import NOVEMBER, OCTOBER, SEPTEMBER, load_month, load_patients
+from tests.support.claims_months import (
+    NOVEMBER,
+    OCTOBER,
+    SEPTEMBER,
+    build_financial,
+    financial_tables,
+    load_month,
+    load_patients,
+)
 from tests.support.loads import drop_tables
 
 pytestmark = pytest.mark.integration
 
-SOURCES = FinancialSources(BILLING, INSURANCE, PATIENTS)
-
-
-def build(month: str, run_id: str = "manual__1") -> dict:
-    return build_report(
-        WarehouseHook(),
-        SOURCES,
-        Period.parse("month", month),
-        currency="EUR",
-        dag_id="monthly_financial_report",
-        run_id=run_id,
-        try_number=1,
-    )
-
-
-def report(month: str) -> dict[str, list[dict]]:
-    with WarehouseHook().transaction() as conn:
-        return read_report(conn, Period.parse("month", month))
+build, report = build_financial, financial_tables
 
 
 @pytest.fixture(scope="module")

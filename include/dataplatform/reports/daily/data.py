@@ -128,8 +128,9 @@ def reject_reasons(
 def data_facts(
     conn: Any, contracts: Sequence[SourceContract], start: dt.datetime, end: dt.datetime
 ) -> dict[str, Any]:
+    """Loads and rejects of ``[start, end)``; freshness as of ``end``, or now for a day not over yet."""
     return {
         "loads": load_figures(conn, contracts, start, end),
-        "freshness": freshness(conn, contracts, end),
+        "freshness": freshness(conn, contracts, min(end, dt.datetime.now(dt.UTC))),
         "reject_reasons": reject_reasons(conn, contracts, start, end),
     }

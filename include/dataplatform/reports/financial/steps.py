@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+from email.message import EmailMessage
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
@@ -25,8 +26,8 @@ from dataplatform.hooks.warehouse import WarehouseHook
 from dataplatform.loading.period import Period
 from dataplatform.loading.steps import failing_for_good
 from dataplatform.reports import artifacts, editions, formatting
-from dataplatform.reports.delivery import EMAIL, SLACK, deliver
-from dataplatform.reports.email import report_message, send_report_message
+from dataplatform.reports.delivery import EMAIL, email_once, slack_once
+from dataplatform.reports.email import report_message
 from dataplatform.reports.financial.build import (
     REPORT,
     FinancialSources,
@@ -36,7 +37,7 @@ from dataplatform.reports.financial.build import (
 )
 from dataplatform.reports.financial.checks import IncompleteInputsError
 from dataplatform.reports.financial.render import render_report
-from dataplatform.reports.settings import load_report_settings, report_route
+from dataplatform.reports.settings import load_report_settings
 from dataplatform.reports.slack import summary_message
 
 log = logging.getLogger(__name__)
@@ -125,21 +126,18 @@ def send_email(
     smtp_conn_id: str = SMTP_CONN_ID,
     aws_conn_id: str = AWS_CONN_ID,
 ) -> dict[str, Any]:
-    """Email the published edition to the route's recipients, once."""
-    settings = load_report_settings()
-    with failing_for_good(f"financial report {built['period']} email"):
-        recipients = report_route(route).email
+    """Email the published edition (its files as the S3 folder holds them) to the route, once."""
     period = Period.parse("month", built["period"])
     folder = artifacts.Folder.of(published["bucket"], REPORT, period.label)
     files = artifacts.fetch(folder, edition_id=built["edition_id"], aws_conn_id=aws_conn_id)
 
-    def send(outgoing: editions.Outgoing) -> str:
+    def message(outgoing: editions.Outgoing, recipients: tuple[str, ...]) -> EmailMessage:
         if outgoing.issue != published["issue"]:
             raise AirflowFailException(
                 f"edition {outgoing.edition.id} was rendered as issue {published['issue']} but would go out as "
                 f"issue {outgoing.issue} (another edition was sent meanwhile): clear the publish task to re-render"
             )
-        message = report_message(
+        return report_message(
             subject=published["subject"],
             to=recipients,
             html=files["email/body.html"].decode(),
@@ -151,30 +149,23 @@ def send_email(
                 if p.startswith("data/")
             },
             message_id=outgoing.message_id,
-            headers={"X-Report-Edition": str(outgoing.edition.id), "X-Report-Issue": str(outgoing.issue)},
         )
-        return ", ".join(send_report_message(message, conn_id=smtp_conn_id, timeout=settings.timeout_seconds))
 
-    return deliver(conn_id, built["edition_id"], EMAIL, send)
+    what = f"financial report {period.label}"
+    return email_once(what, built["edition_id"], route, message, conn_id=conn_id, smtp_conn_id=smtp_conn_id)
 
 
 def post_slack(
     built: dict[str, Any], published: dict[str, Any], *, route: str, conn_id: str = WAREHOUSE_CONN_ID
 ) -> dict[str, Any]:
     """Post the edition's summary to the route's Slack connection, once."""
-    from dataplatform.notifications.slack import send_slack
-
-    settings = load_report_settings()
-    with failing_for_good(f"financial report {built['period']} Slack summary"):
-        slack_conn_id = report_route(route).slack_conn_id
-        if not slack_conn_id:
-            raise ValueError(f"report route {route!r} has no Slack connection")
-
-    def send(outgoing: editions.Outgoing) -> str:
-        send_slack(slack_summary(built, published, outgoing.issue), slack_conn_id, settings.timeout_seconds)
-        return slack_conn_id
-
-    return deliver(conn_id, built["edition_id"], SLACK, send)
+    return slack_once(
+        f"financial report {built['period']}",
+        built["edition_id"],
+        route,
+        lambda outgoing: slack_summary(built, published, outgoing.issue),
+        conn_id=conn_id,
+    )
 
 
 def slack_summary(built: dict[str, Any], published: dict[str, Any], issue: int):
