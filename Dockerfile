@@ -35,7 +35,7 @@ COPY --chown=airflow:0 dags/ /opt/airflow/dags/
 COPY --chown=airflow:0 plugins/ /opt/airflow/plugins/
 
 # Build metadata last: a new commit changes these labels without invalidating the layers above.
-ARG VERSION=0.1.0
+ARG VERSION=0.2.0
 ARG VCS_REF=unknown
 ARG SOURCE_URL=""
 LABEL org.opencontainers.image.version="${VERSION}" \
