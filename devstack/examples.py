@@ -35,7 +35,9 @@ def _shrink(png: Path) -> Path:
     """A 256-colour palette: the pictures stay sharp at a third of the size in the repository."""
     from PIL import Image
 
-    Image.open(png).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(png, optimize=True)
+    Image.open(png).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(
+        png, optimize=True
+    )
     return png
 
 
@@ -47,13 +49,18 @@ def render_examples(s3_port: int, reports_bucket: str = "reports") -> list[Path]
     EXAMPLES.mkdir(parents=True, exist_ok=True)
     written = []
     with tempfile.TemporaryDirectory() as tmp:
-        for prefix, name in (("Financial report", "monthly_financial_report_email"), ("Daily report", "daily_report_email")):
+        for prefix, name in (
+            ("Financial report", "monthly_financial_report_email"),
+            ("Daily report", "daily_report_email"),
+        ):
             page = render.email_page(newest_mail(prefix), Path(tmp, name))
             written.append(_shrink(render.screenshot(page, EXAMPLES / f"{name}.png")))
         client = s3_client(s3_port)
         keys = [
             o["Key"]
-            for o in client.list_objects_v2(Bucket=reports_bucket, Prefix="reports/financial/").get("Contents", [])
+            for o in client.list_objects_v2(Bucket=reports_bucket, Prefix="reports/financial/").get(
+                "Contents", []
+            )
             if o["Key"].endswith("/report.html")
         ]
         if keys:
