@@ -69,6 +69,7 @@ bench: install
 	$(PY) -m bench.validation_engines
 	$(PY) -m bench.patient_etl
 	$(PY) -m bench.billing_etl
+	$(PY) -m bench.financial_report
 
 examples: install
 	$(PY) -m devstack examples

@@ -79,12 +79,18 @@ BY_DIAGNOSIS = ReportTable(
     ),
     key=("chapter",),
     select=f"""
-        SELECT coalesce(g.chapter, CASE WHEN c.diagnosis_code IS NULL THEN %(no_dx_chapter)s ELSE %(other_chapter)s END),
-               coalesce(g.title, CASE WHEN c.diagnosis_code IS NULL THEN %(no_dx_title)s ELSE %(other_title)s END),
+        WITH codes AS (  -- the chapter of each distinct code, then an equality join (not a range join per claim)
+            SELECT DISTINCT upper(left(diagnosis_code, 3)) AS code3 FROM {{claims}} WHERE diagnosis_code IS NOT NULL
+        ), mapped AS (
+            SELECT codes.code3, g.chapter, g.title FROM codes
+            LEFT JOIN {{chapters}} AS g(chapter, first_code, last_code, title)
+                   ON codes.code3 BETWEEN g.first_code AND g.last_code
+        )
+        SELECT coalesce(m.chapter, CASE WHEN c.diagnosis_code IS NULL THEN %(no_dx_chapter)s ELSE %(other_chapter)s END),
+               coalesce(m.title, CASE WHEN c.diagnosis_code IS NULL THEN %(no_dx_title)s ELSE %(other_title)s END),
                count(*), count(DISTINCT c.patient_id), sum(c.amount), {_SHARE}
         FROM {{claims}} c
-        LEFT JOIN {{chapters}} AS g(chapter, first_code, last_code, title)
-               ON upper(left(c.diagnosis_code, 3)) BETWEEN g.first_code AND g.last_code
+        LEFT JOIN mapped m ON m.code3 = upper(left(c.diagnosis_code, 3))
         GROUP BY 1, 2""",
     order_by="revenue DESC, chapter",
 )
