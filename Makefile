@@ -12,6 +12,7 @@ export PYTHONPATH := $(CURDIR)
 
 help:
 	@echo "make run     - set up .venv and start the local Airflow stack (no Docker) with sample data"
+	@echo "               (make run EXECUTOR=celery: CeleryExecutor, two workers on Redis)"
 	@echo "make stop    - stop everything 'make run' started"
 	@echo "make test    - set up .venv, lint (ruff + AIR rules) and run the whole test suite"
 	@echo "make test-fast - integrity + unit tests only (no services)"
@@ -39,8 +40,10 @@ install: $(STAMP)
 lock: | $(UV)
 	$(UV) pip compile --python-version 3.11 --quiet requirements.txt requirements-dev.txt -o requirements.lock
 
+# make run EXECUTOR=celery: CeleryExecutor with two workers on the machine's Redis (default: local)
+EXECUTOR ?= local
 run: install
-	$(PY) -m devstack up
+	DEVSTACK_EXECUTOR=$(EXECUTOR) $(PY) -m devstack up
 
 stop:
 	@if [ -x $(PY) ]; then $(PY) -m devstack down; else echo "nothing running"; fi
@@ -59,6 +62,7 @@ format: install
 test: install
 	$(PY) -m devstack ensure-postgres
 	$(PY) -m devstack ensure-chromium
+	$(PY) -m devstack ensure-helm
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 

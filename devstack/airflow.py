@@ -18,6 +18,8 @@ from devstack.config import ADMIN_PASSWORD, ADMIN_USER, StackConfig, airflow_env
 from devstack.procs import Background, start, stop_pid, wait_until
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+#: How a Celery worker of the stack announces it takes tasks (Celery's own start-up line).
+WORKER_READY = "ready."
 TERMINAL_RUN_STATES = {"success", "failed"}
 
 
@@ -49,26 +51,66 @@ class AirflowStack:
 
     cfg: StackConfig
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: Variables the components must not inherit (e.g. a connection that has to come from a
+    #: secrets backend instead of ``AIRFLOW_CONN_*``).
+    unset_env: tuple[str, ...] = ()
     procs: list[Background] = field(default_factory=list)
 
     @property
     def log_dir(self) -> Path:
         return self.cfg.airflow_home / "stack-logs"
 
+    @property
+    def components(self) -> tuple[str, ...]:
+        """The processes of this stack: the four components, plus the Celery workers."""
+        workers = tuple(worker_name(i) for i in range(self.cfg.celery_workers)) if self.cfg.celery else ()
+        return COMPONENTS + workers
+
     def start(self, timeout: float = 180.0) -> AirflowStack:
+        for name in self.components:
+            self.procs.append(self._launch(name))
+        self.wait_ready(timeout)
+        return self
+
+    def _launch(self, name: str) -> Background:
         env = {**airflow_env(self.cfg), **self.extra_env}
-        for name in COMPONENTS:
-            self.procs.append(start(name, [airflow_bin(), name], env, self.log_dir / f"{name}.log"))
+        cmd = [airflow_bin(), name]
+        if name.startswith(WORKER_PREFIX):
+            index = int(name.removeprefix(WORKER_PREFIX)) - 1
+            # each worker its own log server port: two on one host would fight over one
+            env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = str(self.cfg.worker_log_server_port + index)
+            cmd = [airflow_bin(), "celery", "worker", "--celery-hostname", f"{name}@%h"]
+            cmd += ["--concurrency", str(self.cfg.worker_concurrency)]
+        env = {k: v for k, v in env.items() if k not in self.unset_env}
+        return start(name, cmd, env, self.log_dir / f"{name}.log", unset=self.unset_env)
+
+    def wait_ready(self, timeout: float = 180.0) -> None:
+        """Wait until the API reports every component healthy and every worker is consuming."""
         try:
             wait_until(self.healthy, timeout, f"Airflow at {self.cfg.api_url}", interval=1.0)
+            for proc in self.procs:
+                if proc.name.startswith(WORKER_PREFIX):
+                    wait_until(lambda p=proc: WORKER_READY in p.log_tail(200), timeout, f"{proc.name} ready")
         except TimeoutError as err:
             raise TimeoutError(f"{err}\n{self.diagnostics()}") from err
-        return self
 
     def stop(self) -> None:
         for proc in reversed(self.procs):
             proc.stop()
         self.procs.clear()
+
+    def process(self, name: str) -> Background:
+        """The running process of component ``name`` (``scheduler``, ``worker-1``, ...)."""
+        [proc] = [p for p in self.procs if p.name == name]
+        return proc
+
+    def restart(self, name: str, timeout: float = 180.0) -> Background:
+        """Stop component ``name`` if it still runs and start it again; wait until it is ready."""
+        old = self.process(name)
+        old.stop()
+        self.procs[self.procs.index(old)] = new = self._launch(name)
+        self.wait_ready(timeout)
+        return new
 
     def pids(self) -> dict[str, int]:
         return {p.name: p.pid for p in self.procs}
@@ -225,6 +267,23 @@ def _log_lines(content: Iterable[Any]) -> Iterable[str]:
             yield f"{line} {json.dumps(extra, default=str)}" if extra else line
         else:
             yield str(entry)
+
+
+WORKER_PREFIX = "worker-"
+
+
+def worker_name(index: int) -> str:
+    """``worker-1``, ``worker-2``, ...: the stack's name of its ``index``-th (0-based) Celery worker."""
+    return f"{WORKER_PREFIX}{index + 1}"
+
+
+def create_user(cfg: StackConfig, username: str, role: str, password: str) -> None:
+    """A FAB auth manager user with ``role`` (Admin, Op, User, Viewer, Public)."""
+    cmd = [airflow_bin(), "users", "create", "--username", username, "--role", role, "--password", password]
+    cmd += ["--email", f"{username}@dataplatform.local", "--firstname", username, "--lastname", role]
+    result = subprocess.run(cmd, env={**_base_env(), **airflow_env(cfg)}, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"airflow users create {username} failed:\n{result.stderr[-3000:]}")
 
 
 def stop_pids(pids: dict[str, int]) -> None:

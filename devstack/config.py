@@ -21,6 +21,9 @@ from dataplatform.conn_ids import (
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "admin"  # local development only
+LOCAL_EXECUTOR = "LocalExecutor"
+CELERY_EXECUTOR = "CeleryExecutor"
+FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 #: Where reports go in the local stack (the Slack sink records every webhook post).
 REPORT_ROUTES = {
     "finance": {"email": ["finance@hospital.example"], "slack_conn_id": SLACK_ALERTS_CONN_ID},
@@ -52,6 +55,20 @@ class StackConfig:
     parallelism: int = 4
     #: False for test stacks: only triggered runs, no cron runs racing the test's own.
     schedules: bool = True
+    #: ``LocalExecutor`` (tasks run under the scheduler) or ``CeleryExecutor`` (``celery_workers``
+    #: workers of ``worker_concurrency`` slots each, broker ``redis_url``, results in the metadata DB).
+    executor: str = LOCAL_EXECUTOR
+    celery_workers: int = 2
+    worker_concurrency: int = 2
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    #: Log servers of the components that run tasks (workers take consecutive ports from the first);
+    #: two stacks on one host need them apart.
+    worker_log_server_port: int = 8793
+    trigger_log_server_port: int = 8794
+
+    @property
+    def celery(self) -> bool:
+        return self.executor == CELERY_EXECUTOR
 
     @property
     def api_url(self) -> str:
@@ -116,7 +133,7 @@ def airflow_env(cfg: StackConfig) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(cfg.dags_folder),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(cfg.plugins_folder),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__EXECUTOR": cfg.executor,
         "AIRFLOW__CORE__PARALLELISM": str(cfg.parallelism),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
@@ -135,9 +152,23 @@ def airflow_env(cfg: StackConfig) -> dict[str, str]:
         "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(cfg.worker_log_server_port),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(cfg.trigger_log_server_port),
         "AIRFLOW__DATAPLATFORM__ALERT_ROUTES": json.dumps(REPORT_ROUTES),
         "AIRFLOW__SMTP__SMTP_HOST": "127.0.0.1",
         "AIRFLOW__SMTP__SMTP_PORT": str(cfg.smtp_port),
     }
+    if cfg.celery:
+        env.update(celery_env(cfg))
     env.update(connection_env(cfg))
     return env
+
+
+def celery_env(cfg: StackConfig) -> dict[str, str]:
+    """CeleryExecutor settings: Redis broker, Postgres result backend, worker slots."""
+    backend = cfg.pg_uri(cfg.metadata_db).replace("postgresql://", "db+postgresql+psycopg://")
+    return {
+        "AIRFLOW__CELERY__BROKER_URL": cfg.redis_url,
+        "AIRFLOW__CELERY__RESULT_BACKEND": backend,
+        "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(cfg.worker_concurrency),
+    }

@@ -8,7 +8,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,9 +56,21 @@ class Background:
         return self.proc.poll() is None
 
     def stop(self, timeout: float = 15.0) -> None:
-        stop_pid(self.pid, timeout)
+        # started with start_new_session: its process group id is its pid, which still names the
+        # group after the leader died (a worker killed by PID leaves its task processes behind)
+        stop_pid(self.pid, timeout, pgid=self.pid)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=1)
+
+    def kill(self, *, group: bool = False) -> None:
+        """SIGKILL the process; with ``group``, every process it started too (a lost machine)."""
+        with contextlib.suppress(ProcessLookupError):
+            if group:
+                os.killpg(self.pid, signal.SIGKILL)
+            else:
+                os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -67,13 +79,17 @@ class Background:
             return ""
 
 
-def start(name: str, cmd: Sequence[str], env: Mapping[str, str], log_path: Path) -> Background:
-    """Start ``cmd`` in a new session with output appended to ``log_path``."""
+def start(
+    name: str, cmd: Sequence[str], env: Mapping[str, str], log_path: Path, unset: Iterable[str] = ()
+) -> Background:
+    """Start ``cmd`` in a new session with output appended to ``log_path``; ``env`` is added to
+    this process's environment, without the variables named in ``unset``."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    full_env = {k: v for k, v in {**os.environ, **env}.items() if k not in set(unset)}
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
             list(cmd),
-            env={**os.environ, **env},
+            env=full_env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -82,12 +98,13 @@ def start(name: str, cmd: Sequence[str], env: Mapping[str, str], log_path: Path)
     return Background(name, proc, log_path)
 
 
-def stop_pid(pid: int, timeout: float = 15.0) -> None:
-    """SIGTERM the process group of ``pid``, then SIGKILL it if it outlives ``timeout``."""
-    try:
-        pgid = os.getpgid(pid)
-    except ProcessLookupError:
-        return
+def stop_pid(pid: int, timeout: float = 15.0, pgid: int | None = None) -> None:
+    """SIGTERM the process group of ``pid`` (or ``pgid``), then SIGKILL it if it outlives ``timeout``."""
+    if pgid is None:
+        try:
+            pgid = os.getpgid(pid)
+        except ProcessLookupError:
+            return
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(pgid, sig)

@@ -10,16 +10,41 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
-from devstack import airflow, postgres, s3
-from devstack.config import ADMIN_PASSWORD, ADMIN_USER, REPO_ROOT, StackConfig, airflow_env
+from devstack import airflow, postgres, redis, s3
+from devstack.config import (
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    CELERY_EXECUTOR,
+    LOCAL_EXECUTOR,
+    REPO_ROOT,
+    StackConfig,
+    airflow_env,
+)
 from devstack.procs import Background, port_open, start, stop_pid
 
 LOCAL_DIR = REPO_ROOT / ".local"
 STATE_FILE = LOCAL_DIR / "stack.json"
 
 
+#: ``make run EXECUTOR=...`` / ``DEVSTACK_EXECUTOR``: short names and Airflow's own.
+EXECUTORS = {
+    "local": LOCAL_EXECUTOR,
+    "celery": CELERY_EXECUTOR,
+    **{e: e for e in (LOCAL_EXECUTOR, CELERY_EXECUTOR)},
+}
+
+
+def executor_from_env(value: str) -> str:
+    """The Airflow executor class name for ``local`` / ``celery``; SystemExit names the choices."""
+    try:
+        return EXECUTORS[value]
+    except KeyError:
+        raise SystemExit(f"EXECUTOR={value!r} is not one of: local, celery") from None
+
+
 def dev_config() -> StackConfig:
-    """The developer stack's settings; ports can be moved with DEVSTACK_*_PORT variables."""
+    """The developer stack's settings; ports can be moved with DEVSTACK_*_PORT variables, the
+    executor chosen with DEVSTACK_EXECUTOR (``local`` or ``celery``: two workers on Redis)."""
     env = os.environ.get
     return StackConfig(
         airflow_home=LOCAL_DIR / "airflow",
@@ -31,6 +56,8 @@ def dev_config() -> StackConfig:
         slack_port=int(env("DEVSTACK_SLACK_PORT", "8090")),
         smtp_port=int(env("DEVSTACK_SMTP_PORT", "1025")),
         api_port=int(env("DEVSTACK_API_PORT", "8080")),
+        executor=executor_from_env(env("DEVSTACK_EXECUTOR") or "local"),
+        redis_url=env("DEVSTACK_REDIS_URL", "redis://127.0.0.1:6379/0"),
     )
 
 
@@ -42,6 +69,7 @@ class StackState:
     smtp: str
     s3_endpoint: str
     first_run: str = ""
+    executor: str = LOCAL_EXECUTOR
 
 
 def _check_ports_free(cfg: StackConfig) -> None:
@@ -67,6 +95,8 @@ def up() -> StackState:
     cfg = dev_config()
     _check_ports_free(cfg)
     postgres.ensure_running(cfg.pg_host, cfg.pg_port)
+    if cfg.celery:
+        redis.ensure_running(cfg.redis_url)
     for db in (cfg.metadata_db, cfg.warehouse_db):
         postgres.create_database(db)
     logs = LOCAL_DIR / "logs"
@@ -131,6 +161,9 @@ def up() -> StackState:
         smtp=f"127.0.0.1:{cfg.smtp_port} (messages saved in {LOCAL_DIR / 'mail'})",
         s3_endpoint=f"http://127.0.0.1:{cfg.s3_port}",
         first_run=first_run,
+        executor=cfg.executor
+        if not cfg.celery
+        else f"{cfg.executor}, {cfg.celery_workers} workers on {cfg.redis_url}",
     )
     STATE_FILE.write_text(json.dumps(asdict(state), indent=2))
     return state
@@ -248,6 +281,7 @@ def banner(state: StackState) -> str:
             "",
             "Local Airflow stack is up.",
             f"  UI / API      {state.api_url}   (login {ADMIN_USER} / {ADMIN_PASSWORD})",
+            f"  Executor      {state.executor}",
             f"  health        {state.api_url}/api/v2/monitor/health",
             f"  S3 (moto)     {state.s3_endpoint}   bucket 'landing'",
             f"  Slack alerts  {state.slack_url}",
