@@ -1,4 +1,4 @@
-"""CLI: ``python -m devstack up | down | status | ensure-postgres | ensure-chromium | examples``."""
+"""CLI: ``python -m devstack up | down | status | ensure-postgres | ensure-chromium | ensure-helm | examples``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from devstack import postgres, stack
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     parser.add_argument(
-        "command", choices=["up", "down", "status", "ensure-postgres", "ensure-chromium", "examples"]
+        "command",
+        choices=["up", "down", "status", "ensure-postgres", "ensure-chromium", "ensure-helm", "examples"],
     )
     args = parser.parse_args()
     if args.command == "up":
@@ -28,6 +29,14 @@ def main() -> None:
             print(f"Chromium: {render.ensure_chromium()}")
         except render.ChromiumUnavailable as err:  # the rendering tests skip, saying why
             print(f"Chromium is not available, the rendering tests will be skipped: {err}")
+    elif args.command == "ensure-helm":
+        from devstack import tools
+
+        try:
+            helm = tools.ensure_helm()
+        except tools.ToolUnavailable as err:  # the Helm render tests would fail: stop here
+            raise SystemExit(f"helm is not available: {err}") from err
+        print(f"helm: {helm} ({tools.helm_version(helm)})")
     elif args.command == "examples":
         from devstack.examples import render_examples
 
