@@ -27,11 +27,12 @@ def airflow_bin() -> str:
     return str(Path(sys.executable).with_name("airflow"))
 
 
-def migrate(cfg: StackConfig) -> None:
-    """Create AIRFLOW_HOME, the admin password file and the metadata schema."""
+def migrate(cfg: StackConfig, extra_env: dict[str, str] | None = None) -> None:
+    """Create AIRFLOW_HOME, the admin password file and the metadata schema (with the FAB auth
+    manager's tables when ``extra_env`` selects it)."""
     cfg.airflow_home.mkdir(parents=True, exist_ok=True)
     (cfg.airflow_home / "passwords.json").write_text(json.dumps({ADMIN_USER: ADMIN_PASSWORD}))
-    env = airflow_env(cfg)
+    env = {**airflow_env(cfg), **(extra_env or {})}
     result = subprocess.run(
         [airflow_bin(), "db", "migrate"], env={**_base_env(), **env}, capture_output=True, text=True
     )
@@ -277,11 +278,14 @@ def worker_name(index: int) -> str:
     return f"{WORKER_PREFIX}{index + 1}"
 
 
-def create_user(cfg: StackConfig, username: str, role: str, password: str) -> None:
+def create_user(
+    cfg: StackConfig, username: str, role: str, password: str, extra_env: dict[str, str] | None = None
+) -> None:
     """A FAB auth manager user with ``role`` (Admin, Op, User, Viewer, Public)."""
     cmd = [airflow_bin(), "users", "create", "--username", username, "--role", role, "--password", password]
     cmd += ["--email", f"{username}@dataplatform.local", "--firstname", username, "--lastname", role]
-    result = subprocess.run(cmd, env={**_base_env(), **airflow_env(cfg)}, capture_output=True, text=True)
+    env = {**_base_env(), **airflow_env(cfg), **(extra_env or {})}
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"airflow users create {username} failed:\n{result.stderr[-3000:]}")
 

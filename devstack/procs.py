@@ -62,13 +62,18 @@ class Background:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=1)
 
-    def kill(self, *, group: bool = False) -> None:
-        """SIGKILL the process; with ``group``, every process it started too (a lost machine)."""
-        with contextlib.suppress(ProcessLookupError):
-            if group:
-                os.killpg(self.pid, signal.SIGKILL)
-            else:
-                os.kill(self.pid, signal.SIGKILL)
+    def kill(self, *, tree: bool = False) -> None:
+        """SIGKILL the process; with ``tree``, every process it started too, whatever their
+        process group (Airflow's task processes make their own): what a lost machine does."""
+        import psutil
+
+        victims = [self.pid]
+        if tree:
+            with contextlib.suppress(psutil.Error):
+                victims += [c.pid for c in psutil.Process(self.pid).children(recursive=True)]
+        for pid in victims:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
 
