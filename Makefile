@@ -61,6 +61,7 @@ format: install
 
 test: install
 	$(PY) -m devstack ensure-postgres
+	$(PY) -m devstack ensure-redis
 	$(PY) -m devstack ensure-chromium
 	$(PY) -m devstack ensure-helm
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,4 @@
-"""CLI: ``python -m devstack up | down | status | ensure-postgres | ensure-chromium | ensure-helm | examples``."""
+"""CLI: ``python -m devstack up | down | status | ensure-postgres | ensure-redis | ensure-chromium | ensure-helm | examples``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     parser.add_argument(
         "command",
-        choices=["up", "down", "status", "ensure-postgres", "ensure-chromium", "ensure-helm", "examples"],
+        choices=[
+            "up",
+            "down",
+            "status",
+            "ensure-postgres",
+            "ensure-redis",
+            "ensure-chromium",
+            "ensure-helm",
+            "examples",
+        ],
     )
     args = parser.parse_args()
     if args.command == "up":
@@ -22,6 +31,14 @@ def main() -> None:
         print(f"stopped: {', '.join(stopped)}" if stopped else "nothing running")
     elif args.command == "status":
         print(json.dumps(stack.status(), indent=2) or "nothing running")
+    elif args.command == "ensure-redis":
+        from devstack import redis
+
+        try:
+            redis.ensure_running()
+        except redis.RedisUnavailable as err:
+            raise SystemExit(str(err)) from err
+        print("Redis is up")
     elif args.command == "ensure-chromium":
         from devstack import render
 
