@@ -60,6 +60,18 @@ def test_patient_pipeline_runs_on_celery_workers(cluster, s3_server, warehouse, 
     assert settle(slack_sink, run_id, expected=0) == []
 
 
+def test_healthcheck_and_daily_report_run_on_celery_workers(cluster, smtp_sink):
+    """The daily report reads Airflow's REST API as the Viewer user of the airflow_api connection."""
+    client = cluster.client("admin")
+    for dag_id, conf in {"platform_healthcheck": {}, "daily_report": {"day": "2026-09-01"}}.items():
+        client.wait_for_dag(dag_id)
+        run_id = client.trigger(dag_id, conf=conf, logical_date=f"2026-09-01T0{len(conf)}:30:00Z")
+        assert client.wait_for_run(dag_id, run_id, timeout=240) == "success", client.task_states(
+            dag_id, run_id
+        )
+    assert smtp_sink.wait_for(1, timeout=30)  # the daily report's email
+
+
 def _hold_load_at_merge(warehouse_uri: str) -> psycopg.Connection:
     """A connection holding a SHARE lock on public.patients: the load's merge waits for it."""
     conn = psycopg.connect(warehouse_uri)
