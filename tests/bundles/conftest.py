@@ -41,6 +41,9 @@ def bundle_stack(
         airflow_home=root / "home",
         metadata_db=test_config.metadata_db.replace("_meta", "_bundle"),
         api_port=free_port(),
+        # two stacks on one host must not share log-server ports (the defaults are 8793/8794)
+        worker_log_server_port=free_port(),
+        trigger_log_server_port=free_port(),
         dags_folder=empty_dags,
     )
     storage = root / "bundle-storage"
@@ -49,9 +52,6 @@ def bundle_stack(
         # an unchanged DAG file shows a new commit only when re-parsed (default every 30 s); the
         # stack's AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL is not read by Airflow 3.3
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
-        # two stacks on one host must not share log-server ports (the defaults are 8793/8794)
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
     }
     postgres.create_database(cfg.metadata_db, recreate=True)
     airflow.migrate(cfg)
