@@ -149,7 +149,6 @@ def airflow_env(cfg: StackConfig) -> dict[str, str]:
         "AIRFLOW__API_AUTH__JWT_SECRET": "local-dev-only-jwt-secret",
         "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.2",
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(cfg.schedules),
-        "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(cfg.worker_log_server_port),
