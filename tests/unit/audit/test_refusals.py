@@ -230,6 +230,8 @@ class _AuthManager:
         ("broken", ("anonymous", "error")),
     ],
 )
+# importing Airflow's api-server app imports starlette's TestClient (through svcs), which warns
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient` is deprecated")
 def test_verified_user_trusts_only_what_the_auth_manager_validates(monkeypatch, token, expected) -> None:
     import airflow.api_fastapi.app
 
