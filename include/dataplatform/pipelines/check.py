@@ -14,7 +14,7 @@ from typing import Any
 from dataplatform.pipelines.configs import ConfigError, read_config
 from dataplatform.pipelines.errors import SpecError, did_you_mean
 from dataplatform.pipelines.source import Document, KeyPath
-from dataplatform.pipelines.step import FileRef, Step
+from dataplatform.pipelines.step import FileRef
 from dataplatform.pipelines.validate import Validated, error_at
 
 #: Params the platform sets on some steps: a pipeline param may not take these names.
@@ -33,20 +33,21 @@ def check(doc: Document, validated: Validated, folder: Path, name: str) -> Check
     """Every semantic error of the (partly) valid spec, and the parsed config files."""
     out = Checked()
     steps = validated.steps
-    out.errors += _dependencies(doc, steps, validated.step_ids, name)
-    out.errors += _cycles(doc, steps, name)
+    out.errors += _dependencies(doc, validated.after, validated.step_ids, name)
+    out.errors += _cycles(doc, validated.after, name)
     for step_id, step in steps.items():
         for ref in step.files():
             out.errors += _file(doc, folder, step_id, ref, name, out.configs)
-    if validated.pipeline is not None:
-        out.errors += _pipeline(doc, validated, folder, name)
+    out.errors += _pipeline(doc, validated, folder, name)
     return out
 
 
-def _dependencies(doc: Document, steps: dict[str, Step], step_ids: list[str], name: str) -> list[SpecError]:
+def _dependencies(
+    doc: Document, after: dict[str, list[str]], step_ids: list[str], name: str
+) -> list[SpecError]:
     errors = []
-    for step_id, step in steps.items():
-        for i, target in enumerate(step.after):
+    for step_id, targets in after.items():
+        for i, target in enumerate(targets):
             path: KeyPath = ("steps", step_id, "after", i)
             if target == step_id:
                 errors.append(
@@ -68,9 +69,9 @@ def _dependencies(doc: Document, steps: dict[str, Step], step_ids: list[str], na
     return errors
 
 
-def _cycles(doc: Document, steps: dict[str, Step], name: str) -> list[SpecError]:
-    """One error per cycle, ``a → b → c → a`` in ``after`` order, at its first step's ``after``."""
-    graph = {s: [t for t in step.after if t in steps and t != s] for s, step in steps.items()}
+def _cycles(doc: Document, after: dict[str, list[str]], name: str) -> list[SpecError]:
+    """One error per cycle, ``a → b → c → a`` in run order, at its first step's ``after``."""
+    graph = {s: [t for t in targets if t in after and t != s] for s, targets in after.items()}
     state: dict[str, int] = {}  # 1: on the path, 2: done
     cycles: list[list[str]] = []
 
@@ -134,13 +135,15 @@ def _file(
                 path,
                 f"{ref.what} `{ref.path}` is not executable",
                 name,
-                hint=f"chmod +x {ref.path} (and commit the mode)",
+                hint=f"run `chmod +x {ref.path}` and commit the mode",
             )
         ]
     if ref.what == "config file":
         try:
             configs[ref.path] = read_config(target)
         except ConfigError as err:
+            if not err.line:  # about the file as a whole: point at the spec's key
+                return [error_at(doc, path, f"config file `{ref.path}`: {err.message}", name, hint=err.hint)]
             return [
                 SpecError(
                     file=(Path(doc.file).parent / target.relative_to(root)).as_posix(),
@@ -157,42 +160,25 @@ def _file(
 
 
 def _pipeline(doc: Document, validated: Validated, folder: Path, name: str) -> list[SpecError]:
-    pipeline = validated.pipeline
-    assert pipeline is not None
+    """Checks of pipeline fields, on the data as written (so they run when other fields are wrong)."""
+    data = doc.data if isinstance(doc.data, dict) else {}
     errors = []
-    if pipeline.id != folder.name:
+    pipeline_id = data.get("id")
+    if isinstance(pipeline_id, str) and pipeline_id != folder.name:
+        message = f"id `{pipeline_id}` is not the folder's name `{folder.name}`"
+        errors.append(error_at(doc, ("id",), message, name, hint="one folder per pipeline, named by its id"))
+    params = data.get("params") if isinstance(data.get("params"), dict) else {}
+    for param in sorted(RESERVED_PARAMS & params.keys()):
+        hint = "`params.config` holds a step's config file; pick another name"
         errors.append(
-            error_at(
-                doc,
-                ("id",),
-                f"id `{pipeline.id}` is not the folder's name `{folder.name}`",
-                name,
-                hint="one folder per pipeline, named by its id",
-            )
+            error_at(doc, ("params", param), f"param `{param}` is reserved", name, on_key=True, hint=hint)
         )
-    for param in sorted(RESERVED_PARAMS & pipeline.params.keys()):
-        errors.append(
-            error_at(
-                doc,
-                ("params", param),
-                f"param `{param}` is reserved",
-                name,
-                on_key=True,
-                hint="`params.config` holds a step's config file; pick another name",
-            )
-        )
-    steps = validated.steps
-    leaves = [s for s in steps if not any(s in other.after for other in steps.values())]
-    if pipeline.produces:
-        silent = [s for s in leaves if not steps[s].emits_assets]
-        for step_id in silent:
-            errors.append(
-                error_at(
-                    doc,
-                    ("produces",),
-                    f"the final step `{step_id}` cannot emit `produces`",
-                    name,
-                    hint="a load step emits its table's Asset; end with another step",
-                )
-            )
+    after = validated.after
+    leaves = [s for s in validated.steps if not any(s in targets for targets in after.values())]
+    if data.get("produces"):
+        for step_id in leaves:
+            if not validated.steps[step_id].emits_assets:
+                message = f"the final step `{step_id}` cannot emit `produces`"
+                hint = "a load step emits its table's Asset; end with another step"
+                errors.append(error_at(doc, ("produces",), message, name, hint=hint))
     return errors

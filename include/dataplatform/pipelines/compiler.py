@@ -7,7 +7,7 @@ DAG file, so a broken one is its own import error and never hides another.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +54,12 @@ def compile_spec(spec_file: Path, base: Path | None = None) -> Compiled:
     data = doc.data if isinstance(doc.data, dict) else {}
     name = data.get("id") if isinstance(data.get("id"), str) else spec_file.parent.name
     if spec.data is None and spec.errors:  # unreadable: nothing to validate
-        return Compiled(spec_file, None, errors=sorted(doc.errors, key=SpecError.sort_key))
+        errors = [replace(e, pipeline=name) for e in doc.errors]
+        return Compiled(spec_file, None, errors=sorted(errors, key=SpecError.sort_key))
     validated = validate(doc, name)
     checked = check(doc, validated, spec_file.parent, name)
-    errors = doc.errors + validated.errors + checked.errors
+    errors = [e if e.pipeline else replace(e, pipeline=name) for e in doc.errors]
+    errors += validated.errors + checked.errors
     pipeline = validated.pipeline if not errors else None
     return Compiled(spec_file, pipeline, checked.configs, sorted(errors, key=SpecError.sort_key))
 

@@ -107,33 +107,55 @@ class _Builder:
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.value(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self.loader.construct_object(node)
+        return self.scalar(node)
 
     def mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             pos = self.pos(key_node)
-            key = self.loader.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else None
-            problem = None
-            if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
-                problem = (
-                    "YAML merge keys (`<<`) are not supported",
-                    "repeat the keys, or use defaults.yaml",
-                )
-            elif not isinstance(key, str):
-                shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a collection"
-                problem = (f"key `{shown}` is not a string", "quote it, or use a name")
-            elif key in out:
-                first = self.located.keys[(*path, key)]
-                problem = (f"duplicate key `{key}` (first at line {first.line})", "remove one of them")
+            key, problem = self.key(key_node, path, out)
             if problem:
+                step = str(key) if path == ("steps",) else None
                 self.errors.append(
-                    SpecError(self.file, problem[0], pos.line, pos.column, key=str(key), hint=problem[1])
+                    SpecError(
+                        self.file, problem[0], pos.line, pos.column, step=step, key=str(key), hint=problem[1]
+                    )
                 )
                 continue
             self.located.keys[(*path, key)] = pos
             out[key] = self.value(value_node, (*path, key))
         return out
+
+    def key(
+        self, node: yaml.Node, path: KeyPath, seen: dict[str, Any]
+    ) -> tuple[Any, tuple[str, str | None] | None]:
+        """The key's value, and (message, hint) when it cannot be used."""
+        if node.tag == "tag:yaml.org,2002:merge":
+            return "<<", ("YAML merge keys (`<<`) are not supported", "repeat the keys, or use defaults.yaml")
+        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
+            shown = node.value if isinstance(node, yaml.ScalarNode) else "a collection"
+            return shown, (f"key `{shown}` is not a string", "quote it, or use a name")
+        key = node.value
+        if key in seen:
+            first = self.located.keys[(*path, key)]
+            return key, (f"duplicate key `{key}`, first at line {first.line}", "remove one of them")
+        return key, None
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return self.loader.construct_object(node)
+        except yaml.YAMLError:
+            pos = self.pos(node)
+            self.errors.append(
+                SpecError(
+                    self.file,
+                    f"unsupported YAML tag `{node.tag}`",
+                    pos.line,
+                    pos.column,
+                    hint="remove the tag",
+                )
+            )
+            return node.value
 
 
 def defaults_files(spec: Path) -> list[Path]:

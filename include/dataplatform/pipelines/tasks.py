@@ -28,7 +28,9 @@ def require_reconciled(sources: list[str], period: str | None = None, **_: Any) 
             if record is None:
                 problems.append(f"{name}{label} was never loaded ({contract.target})")
             elif record.status not in ("reconciled", "skipped"):
-                problems.append(f"{name}{label}: the latest load ({record.id}) is {record.status}, not reconciled")
+                problems.append(
+                    f"{name}{label}: the latest load ({record.id}) is {record.status}, not reconciled"
+                )
             else:
                 loads[name] = {"load_id": record.id, "status": record.status, **record.counts}
     if problems:

@@ -25,6 +25,8 @@ class Validated:
     pipeline: PipelineFields | None
     steps: dict[str, Step] = field(default_factory=dict)
     step_ids: list[str] = field(default_factory=list)
+    #: ``after`` of every step as written (strings only), valid step or not.
+    after: dict[str, list[str]] = field(default_factory=dict)
     errors: list[SpecError] = field(default_factory=list)
 
 
@@ -33,7 +35,7 @@ def validate(doc: Document, name: str) -> Validated:
     data = doc.data
     if not isinstance(data, dict):
         what = "empty" if data is None else f"a {type(data).__name__}"
-        hint = "start with `id:`, `owner:`, `steps:` (see docs/pipelines.md)"
+        hint = "start with `id:`, `owner:` and `steps:`; see docs/pipelines.md"
         return Validated(
             None,
             errors=[
@@ -42,12 +44,37 @@ def validate(doc: Document, name: str) -> Validated:
         )
     raw_steps = data.get("steps")
     step_ids = [k for k in raw_steps if isinstance(k, str)] if isinstance(raw_steps, dict) else []
+    after = _raw_after(raw_steps)
     try:
         pipeline = pipeline_model().model_validate(data)
     except ValidationError as err:
-        errors = [_convert(doc, e, name) for e in err.errors()]
-        return Validated(None, _valid_steps(raw_steps), step_ids, _dedupe(errors))
-    return Validated(pipeline, dict(pipeline.steps), step_ids)  # type: ignore[attr-defined]
+        errors = _drop_suggested_missing([_convert(doc, e, name) for e in err.errors()])
+        return Validated(None, _valid_steps(raw_steps), step_ids, after, _dedupe(errors))
+    return Validated(pipeline, dict(pipeline.steps), step_ids, after)  # type: ignore[attr-defined]
+
+
+def _raw_after(raw_steps: Any) -> dict[str, list[str]]:
+    if not isinstance(raw_steps, dict):
+        return {}
+    out = {}
+    for step_id, raw in raw_steps.items():
+        after = raw.get("after", []) if isinstance(raw, dict) else []
+        after = [after] if isinstance(after, str) else after
+        out[step_id] = [a for a in after if isinstance(a, str)] if isinstance(after, list) else []
+    return out
+
+
+def _drop_suggested_missing(errors: list[SpecError]) -> list[SpecError]:
+    """A missing key that an unknown key's hint already names is one mistake, reported once."""
+    suggested = {(e.pipeline, e.step, e.hint) for e in errors if e.message.startswith("unknown key")}
+    return [
+        e
+        for e in errors
+        if not (
+            e.message.startswith("missing required key")
+            and (e.pipeline, e.step, f"did you mean `{e.key}`?") in suggested
+        )
+    ]
 
 
 def _valid_steps(raw_steps: Any) -> dict[str, Step]:
@@ -84,6 +111,11 @@ def _convert(doc: Document, error: dict[str, Any], name: str) -> SpecError:
     path = _clean_loc(error["loc"])
     kind, ctx = error["type"], error.get("ctx") or {}
     key = next((str(p) for p in reversed(path) if isinstance(p, str)), None)
+    if path and path[-1] == "[key]":
+        path = path[:-1]
+        what = "step id" if len(path) == 2 and path[0] == "steps" else "key"
+        hint = "a letter, then letters, digits and `_`: it becomes the task id" if what == "step id" else None
+        return error_at(doc, path, f"{what} `{path[-1]}` is not valid", name, hint=hint, on_key=True)
     if kind == "extra_forbidden":
         fields = _fields_at(doc.data, path[:-1])
         hint = did_you_mean(key or "", fields) or (one_of(fields) if fields else None)

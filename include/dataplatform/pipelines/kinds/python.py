@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from dataplatform.pipelines.step import TaskStep
+from dataplatform.pipelines.step import SpecValueError, TaskStep
 
 if TYPE_CHECKING:
     from dataplatform.pipelines.render import RenderContext
@@ -19,8 +20,18 @@ class PythonStep(TaskStep):
     """Calls a function importable on the workers; imported only when the task runs."""
 
     kind: Literal["python"]
-    callable: str = Field(pattern=CALLABLE_PATTERN, description="`package.module.function`")
+    callable: str = Field(description="`package.module.function`, importable on the workers")
     kwargs: dict[str, Any] = Field(default_factory=dict, description="keyword arguments (Jinja-templated)")
+
+    @field_validator("callable")
+    @classmethod
+    def _dotted(cls, value: str) -> str:
+        if not re.match(CALLABLE_PATTERN, value):
+            raise SpecValueError(
+                f"`{value}` is not a dotted path to a function",
+                "e.g. `dataplatform.pipelines.tasks.require_reconciled`",
+            )
+        return value
 
     def summary(self) -> str:
         return self.description or f"calls `{self.callable}`"
