@@ -123,6 +123,25 @@ def _without_celery_banner(lines: list[str]) -> list[str]:
     return kept
 
 
+#: Printed (not logged) by a task process whose supervisor is gone: the orphan of the worker that
+#: test_celery_workers kills by PID writes it to the stderr it inherited from that worker.
+ORPHAN_LAST_WORDS = "--- Supervised process Last chance exception handler ---"
+
+
+def _without_orphan_tracebacks(lines: list[str]) -> list[str]:
+    """The lines without an orphaned task process's last-chance traceback (to the next JSON line)."""
+    kept: list[str] = []
+    skipping = False
+    for line in lines:
+        if line == ORPHAN_LAST_WORDS:
+            skipping = True
+        elif skipping and not _not_json(line):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return kept
+
+
 def _not_json(line: str) -> bool:
     try:
         return not isinstance(json.loads(line), dict)
@@ -136,7 +155,7 @@ def test_every_component_logs_json(cluster):
         lines = path.read_text(errors="replace").splitlines()
         assert sum(not _not_json(line) for line in lines) > 5, f"{name} wrote almost nothing as JSON"
         if name.startswith("worker-"):
-            lines = _without_celery_banner(lines)
+            lines = _without_orphan_tracebacks(_without_celery_banner(lines))
         odd = [ln for ln in lines if _not_json(ln) and ln != FAB_ECHO]
         if odd:
             unexplained[name] = odd[:10]
