@@ -137,6 +137,7 @@ def steps_of(pipeline: PipelineFields) -> dict[str, Step]:
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of a pipeline file (what ``python -m dataplatform.pipelines schema`` writes)."""
     schema = pipeline_model().model_json_schema()
+    schema["properties"]["steps"]["additionalProperties"] = False  # step ids must match the pattern
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://dataplatform.local/pipeline.schema.json",
