@@ -65,6 +65,7 @@ test: install
 	$(PY) -m devstack ensure-chromium
 	$(PY) -m devstack ensure-helm
 	$(VENV)/bin/ruff check .
+	$(PY) -m dataplatform.pipelines validate dags/pipelines
 	$(VENV)/bin/pytest
 
 test-fast: install

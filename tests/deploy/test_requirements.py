@@ -37,6 +37,8 @@ def distribution(module: str, index: dict[str, list[str]]) -> str | None:
     top = module.split(".")[0]
     if top in sys.stdlib_module_names or top in ("dataplatform", "__future__"):
         return None
+    if module.startswith("airflow.providers.common."):  # common-sql, common-compat, ...
+        return "apache-airflow-providers-common-" + module.split(".")[3].replace("_", "-")
     if module.startswith("airflow.providers."):
         return "apache-airflow-providers-" + module.split(".")[2].replace("_", "-")
     if top == "airflow":
