@@ -1,4 +1,5 @@
--- bi.billing_summary: one row per billing month, ward, payer and currency.
+-- bi.billing_summary: one row per billing month, ward, payer and currency. The ward is the claim's,
+-- else the patient's (as in the financial report); claims without a payer are self-pay.
 -- Templated by Airflow: params.period (YYYY-MM or empty: every month), params.config (summary.json).
 {% set cfg = params.config %}
 CREATE SCHEMA IF NOT EXISTS bi;
@@ -28,7 +29,7 @@ INSERT INTO bi.billing_summary (
     denied_claims, outstanding_claims, denial_rate, built_by_run
 )
 SELECT b.billing_month,
-       coalesce(nullif(b.ward, ''), '{{ cfg.unknown_ward }}'),
+       coalesce(nullif(b.ward, ''), nullif(p.ward, ''), '{{ cfg.unknown_ward }}'),
        coalesce(nullif(b.payer_id, ''), '{{ cfg.self_pay_label }}'),
        b.currency,
        count(*),
@@ -42,6 +43,7 @@ SELECT b.billing_month,
              / nullif(count(*) FILTER (WHERE i.status IN ('{{ cfg.decided_statuses | join("', '") }}')), 0), 4),
        '{{ run_id }}'
 FROM public.billing_claims b
+LEFT JOIN public.patients p ON p.patient_id = b.patient_id
 LEFT JOIN public.insurance_claims i ON i.claim_id = b.claim_id AND i.claims_month = b.billing_month
 {% if params.period %}WHERE b.billing_month = DATE '{{ params.period }}-01'{% endif %}
 GROUP BY 1, 2, 3, 4;
