@@ -102,3 +102,21 @@ def test_period_rebuilds_one_month_only(months, warehouse) -> None:
     by_run = {(row[0], row[-1]) for row in summary(warehouse)}
     assert by_run == {(SEPTEMBER, "r1"), (OCTOBER, "r2")}
     assert len(summary(warehouse)) == 6
+
+
+def test_dag_test_runs_the_compiled_dag(airflow_db, months, warehouse) -> None:
+    """The whole DAG in Airflow's task runner: params validated, templates rendered, both tasks run."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+
+    dag = pipeline_dag(DAG_FILE)
+    DagBundlesManager().sync_bundles_to_db()
+    bag = DagBag(collect_dags=False)
+    bag.bag_dag(dag)
+    sync_bag_to_db(bag, "dags-folder", None)
+
+    run = dag.test(run_conf={"period": "2026-10"})
+
+    assert run.state == "success"
+    by_run = {(row[0], row[-1]) for row in summary(warehouse)}
+    assert (OCTOBER, run.run_id) in by_run and all(r != run.run_id for m, r in by_run if m == SEPTEMBER)
