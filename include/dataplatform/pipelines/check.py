@@ -14,6 +14,7 @@ from typing import Any
 from dataplatform.pipelines.configs import ConfigError, read_config
 from dataplatform.pipelines.errors import SpecError, did_you_mean
 from dataplatform.pipelines.source import Document, KeyPath
+from dataplatform.pipelines.spec import ParamSpec, PipelineFields
 from dataplatform.pipelines.step import FileRef
 from dataplatform.pipelines.validate import Validated, error_at
 
@@ -173,6 +174,8 @@ def _pipeline(doc: Document, validated: Validated, folder: Path, name: str) -> l
         errors.append(
             error_at(doc, ("params", param), f"param `{param}` is reserved", name, on_key=True, hint=hint)
         )
+    if validated.pipeline is not None:
+        errors += _param_defaults(doc, validated.pipeline, name)
     after = validated.after
     leaves = [s for s in validated.steps if not any(s in targets for targets in after.values())]
     if data.get("produces"):
@@ -181,4 +184,24 @@ def _pipeline(doc: Document, validated: Validated, folder: Path, name: str) -> l
                 message = f"the final step `{step_id}` cannot emit `produces`"
                 hint = "a load step emits its table's Asset; end with another step"
                 errors.append(error_at(doc, ("produces",), message, name, hint=hint))
+    return errors
+
+
+def _param_defaults(doc: Document, pipeline: PipelineFields, name: str) -> list[SpecError]:
+    """Each param's default must pass its own schema (Airflow would fail the DAG, unpositioned)."""
+    errors = []
+    for param, value in pipeline.params.items():
+        if not isinstance(value, ParamSpec):
+            continue
+        schema = value.model_dump(exclude={"default", "description"}, exclude_none=True)
+        if not schema:
+            continue
+        import jsonschema  # Airflow's Param checks with it too (loaded with airflow.sdk)
+
+        problem = jsonschema.exceptions.best_match(
+            jsonschema.Draft7Validator(schema).iter_errors(value.default)
+        )
+        if problem is not None:
+            message = f"the default of param `{param}` does not pass its schema: {problem.message}"
+            errors.append(error_at(doc, ("params", param, "default"), message, name, key="default"))
     return errors

@@ -42,12 +42,16 @@ def read_config(path: Path) -> Any:
             message = str(err).split(":")[0]
             raise ConfigError(f"invalid XML: {message}", line, col + 1) from err
     try:
-        return yaml.load(text, Loader=yaml.CSafeLoader)
+        data = yaml.load(text, Loader=yaml.CSafeLoader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         raise ConfigError(
             f"invalid YAML: {err.problem}", mark.line + 1 if mark else 0, mark.column + 1 if mark else 0
         ) from err
+    # JSON-compatible like the other formats (dates as ISO text): it is serialized with the DAG's params
+    return json.loads(
+        json.dumps(data, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
+    )
 
 
 def xml_to_data(element: ET.Element) -> Any:
