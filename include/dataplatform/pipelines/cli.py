@@ -39,6 +39,14 @@ def spec_files(paths: Iterable[Path]) -> tuple[list[Path], list[SpecError]]:
                 if p.name != DEFAULTS_FILE and p == spec_file_of(p.parent)
             )
             found += inside
+            for stub in sorted(path.rglob("dag.py")):
+                if not spec_file_of(stub.parent).is_file() and any(
+                    p.suffix == SPEC_SUFFIX for p in stub.parent.iterdir()
+                ):
+                    message = (
+                        f"dag.py has no {spec_file_of(stub.parent).name} beside it: its DAG fails to import"
+                    )
+                    errors.append(SpecError(shown(stub), message, hint="name the spec after its folder"))
             if not inside:
                 errors.append(
                     SpecError(shown(path), "no pipeline found", hint="a pipeline is <name>/<name>.yaml")

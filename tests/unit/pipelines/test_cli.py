@@ -84,3 +84,12 @@ def test_schema_check_fails_when_stale(tmp_path: Path) -> None:
     assert main(["schema", "--check", "--output", str(stale)]) == 1
     assert main(["schema", "--output", str(stale)]) == 0
     assert main(["schema", "--check", "--output", str(stale)]) == 0
+
+
+def test_a_spec_not_named_after_its_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "pipelines" / "minimal"
+    shutil.copytree(FIXTURES / "good" / "minimal", folder)
+    (folder / "minimal.yaml").rename(folder / "pipeline.yaml")
+    assert main(["validate", str(tmp_path / "pipelines")]) == 1
+    out = capsys.readouterr().out
+    assert "minimal/dag.py: dag.py has no minimal.yaml beside it: its DAG fails to import" in out
