@@ -40,10 +40,12 @@ def spec_file_of(folder: Path) -> Path:
 
 
 def shown(path: Path, base: Path | None = None) -> str:
-    """``path`` relative to ``base`` (default: the working directory) when inside it."""
+    """``path`` relative to ``base`` (default: the working directory) when inside it, else absolute
+    (a dag-processor running in ``/`` shows absolute paths)."""
     base = (base or Path.cwd()).resolve()
     resolved = path.resolve()
-    return resolved.relative_to(base).as_posix() if resolved.is_relative_to(base) else str(resolved)
+    inside = resolved.is_relative_to(base) and base != Path(base.anchor)
+    return resolved.relative_to(base).as_posix() if inside else str(resolved)
 
 
 def compile_spec(spec_file: Path, base: Path | None = None) -> Compiled:

@@ -144,3 +144,15 @@ def test_broken_spec_raises_every_error(tmp_path: Path) -> None:
     assert text.startswith("2 error(s) in pipeline spec:\n")
     assert "p.yaml:4:1: p: unknown key `schedul` (did you mean `schedule`?)" in text
     assert "p.yaml:6:13: p/a: unknown step kind `sqll` (did you mean `sql`?)" in text
+
+
+def test_errors_name_absolute_paths_when_run_from_the_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "p.yaml").write_text("id: p\n")
+    monkeypatch.chdir("/")
+    with pytest.raises(PipelineSpecError) as raised:
+        pipeline_dag(folder / "dag.py")
+    assert f"\n{folder / 'p.yaml'}:1:1: p: missing required key `description`" in str(raised.value)
