@@ -1,8 +1,8 @@
 """Fixtures for the deployment checks: the official Helm chart rendering ``deploy/helm``.
 
 Each variant is rendered once per session with the real chart (``helm template``); tests read the
-manifests through :class:`Render`. The chart is the vendored copy next to the repository
-(``../shared/vendor/airflow-helm-chart``) unless ``AIRFLOW_HELM_CHART`` names another one (an
+manifests through :class:`Render`. The chart is the copy vendored in the repository
+(``deploy/helm/vendor/airflow``) unless ``AIRFLOW_HELM_CHART`` names another one (an
 unpacked ``helm pull apache-airflow/airflow --untar``).
 """
 
@@ -24,7 +24,7 @@ from devstack import tools
 from devstack.config import REPO_ROOT
 
 HELM_DIR = REPO_ROOT / "deploy" / "helm"
-DEFAULT_CHART = REPO_ROOT.parent / "shared" / "vendor" / "airflow-helm-chart"
+DEFAULT_CHART = REPO_ROOT / "deploy" / "helm" / "vendor" / "airflow"
 RELEASE = "airflow"
 NAMESPACE = "airflow"
 COMMON_VALUES = HELM_DIR / "values.yaml"
