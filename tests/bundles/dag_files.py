@@ -68,51 +68,35 @@ def bundle_probe():
 bundle_probe()
 """
 
-_SECOND = """
+
+def _reporting_dag(dag_id: str, doc: str, label: str) -> str:
+    """A one-task DAG whose ``report`` logs ``<label> marker: MARKER``."""
+    return f'''
 
 @dag(
-    dag_id="bundle_second",
+    dag_id="{dag_id}",
     schedule=None,
     start_date=START,
     catchup=False,
     tags=["test", "bundle"],
-    doc_md="Test-only: a second DAG of the bundle; `report` logs MARKER.",
+    doc_md="Test-only: {doc}; `report` logs MARKER.",
     default_args=DEFAULT_ARGS,
 )
-def bundle_second():
+def {dag_id}():
     @task
     def report() -> str:
-        print(f"second marker: {MARKER} from {__file__}")
+        print(f"{label} marker: {{MARKER}} from {{__file__}}")
         return MARKER
 
     report()
 
 
-bundle_second()
-"""
-
-_ADDED = """
-
-@dag(
-    dag_id="bundle_added",
-    schedule=None,
-    start_date=START,
-    catchup=False,
-    tags=["test", "bundle"],
-    doc_md="Test-only: a DAG that appears in a later commit of the bundle; `report` logs MARKER.",
-    default_args=DEFAULT_ARGS,
-)
-def bundle_added():
-    @task
-    def report() -> str:
-        print(f"added marker: {MARKER} from {__file__}")
-        return MARKER
-
-    report()
+{dag_id}()
+'''
 
 
-bundle_added()
-"""
+_SECOND = _reporting_dag("bundle_second", "a second DAG of the bundle", "second")
+_ADDED = _reporting_dag("bundle_added", "a DAG that appears in a later commit of the bundle", "added")
 
 #: What the bad commit puts in bundle_second.py: the DAG file fails at import.
 BROKEN_IMPORT = "dataplatform_module_that_does_not_exist"

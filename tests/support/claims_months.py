@@ -93,6 +93,21 @@ def load_month(
         run_steps(contract, path, load_run(contract, "2026-12-01", run_id, period=label))
 
 
+def load_two_months(warehouse_uri: str, directory: Path) -> None:
+    """A fresh warehouse (no loaded tables, no ``bi`` schema) with the patients and the hand-checked
+    September and October claims loaded."""
+    import psycopg
+
+    from tests.support.loads import drop_tables
+
+    with psycopg.connect(warehouse_uri, autocommit=True) as conn:
+        drop_tables(conn)
+        conn.execute("DROP SCHEMA IF EXISTS bi CASCADE")
+    load_patients(directory)
+    load_month(directory, SEPTEMBER)
+    load_month(directory, OCTOBER)
+
+
 def build_financial(month: str, run_id: str = "manual__1") -> dict:
     """Build the financial report of ``month`` (``YYYY-MM``) as the DAG's build task does, in EUR."""
     return build_report(

@@ -10,12 +10,10 @@ from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from dataplatform.pipelines import pipeline_dag
-from tests.support.claims_months import OCTOBER, SEPTEMBER, load_month, load_patients
-from tests.support.loads import drop_tables
+from tests.support.claims_months import OCTOBER, SEPTEMBER, load_two_months
 
 pytestmark = pytest.mark.integration
 
@@ -28,13 +26,7 @@ COLUMNS = (
 
 @pytest.fixture(scope="module")
 def months(warehouse_db, test_config, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("billing_summary")
-    with psycopg.connect(test_config.pg_uri(warehouse_db), autocommit=True) as conn:
-        drop_tables(conn)
-        conn.execute("DROP SCHEMA IF EXISTS bi CASCADE")
-    load_patients(tmp)
-    load_month(tmp, SEPTEMBER)
-    load_month(tmp, OCTOBER)
+    load_two_months(test_config.pg_uri(warehouse_db), tmp_path_factory.mktemp("billing_summary"))
 
 
 def run_task(task_id: str, run_id: str, period: str | None = None) -> Any:

@@ -9,8 +9,7 @@ import psycopg
 import pytest
 
 from dataplatform.pipelines import pipeline_dag
-from tests.support.claims_months import OCTOBER, SEPTEMBER, load_month, load_patients
-from tests.support.loads import drop_tables
+from tests.support.claims_months import OCTOBER, SEPTEMBER, load_two_months
 
 pytestmark = pytest.mark.integration
 
@@ -20,13 +19,7 @@ DAG_FILE = Path(__file__).parents[3] / "dags" / "pipelines" / "data_quality_scor
 @pytest.fixture(scope="module")
 def ledger(warehouse_db, test_config, tmp_path_factory):
     """Patients, September and October loaded; one October billing load left unreconciled."""
-    tmp = tmp_path_factory.mktemp("scorecard")
-    with psycopg.connect(test_config.pg_uri(warehouse_db), autocommit=True) as conn:
-        drop_tables(conn)
-        conn.execute("DROP SCHEMA IF EXISTS bi CASCADE")
-    load_patients(tmp)
-    load_month(tmp, SEPTEMBER)
-    load_month(tmp, OCTOBER)
+    load_two_months(test_config.pg_uri(warehouse_db), tmp_path_factory.mktemp("scorecard"))
     with psycopg.connect(test_config.pg_uri(warehouse_db), autocommit=True) as conn:
         # a later try of September's insurance that rejected 3 of 100 rows and one that never reconciled
         conn.execute(
