@@ -14,16 +14,21 @@ class RedisUnavailable(RuntimeError):
 
 
 def ensure_running(url: str = "redis://127.0.0.1:6379/0") -> None:
-    """Start a local ``redis-server`` (daemonized, no persistence) if nothing listens at ``url``."""
+    """Start a local ``redis-server`` (daemonized, no persistence) if nothing listens at ``url``,
+    installing Debian's package first if it is missing (as root)."""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 6379
     if port_open(port, host):
         return
     if not shutil.which("redis-server"):
-        raise RedisUnavailable(
-            f"Redis is not listening on {host}:{port} and redis-server is not installed "
-            "(apt-get install redis-server), or point the broker URL at a running server."
-        )
+        from devstack.apt import AptUnavailable, apt_install
+
+        try:
+            apt_install("redis-server")
+        except AptUnavailable as err:
+            raise RedisUnavailable(
+                f"Redis is not listening on {host}:{port}: {err} (or point the broker URL at a running server)"
+            ) from err
     cmd = ["redis-server", "--bind", host, "--port", str(port), "--daemonize", "yes", "--save", ""]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:

@@ -45,17 +45,12 @@ def ensure_chromium() -> str:
     """The Chromium binary, installing Debian's package (apt-get, as root) if it is missing."""
     if found := chromium():
         return found
-    if not shutil.which("apt-get"):
-        raise ChromiumUnavailable("chromium is not installed and this machine has no apt-get")
-    if os.geteuid() != 0:
-        raise ChromiumUnavailable("chromium is not installed: run `sudo apt-get install chromium`")
-    install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium", "fonts-dejavu-core"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if subprocess.run(install, capture_output=True, env=env, check=False).returncode != 0:
-        subprocess.run(["apt-get", "update"], capture_output=True, env=env, check=False)
-        result = subprocess.run(install, capture_output=True, text=True, env=env, check=False)
-        if result.returncode != 0:
-            raise ChromiumUnavailable(f"apt-get install chromium failed: {result.stderr[-500:]}")
+    from devstack.apt import AptUnavailable, apt_install
+
+    try:
+        apt_install("chromium", "fonts-dejavu-core")
+    except AptUnavailable as err:
+        raise ChromiumUnavailable(str(err)) from err
     if found := chromium():
         return found
     raise ChromiumUnavailable("apt-get installed chromium but no chromium binary is on PATH")
