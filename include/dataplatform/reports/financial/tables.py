@@ -137,7 +137,7 @@ CLAIM_STATUS = ReportTable(
         FROM unnest(%(statuses)s::text[]) AS s(claim_status)
         LEFT JOIN {claims} c USING (claim_status)
         GROUP BY s.claim_status""",
-    order_by="array_position(ARRAY['approved', 'denied', 'outstanding', 'self-pay'], claim_status)",
+    order_by=f"array_position(ARRAY[{', '.join(repr(status) for status in STATUSES)}], claim_status)",
 )
 
 DENIALS_BY_PAYER = ReportTable(
